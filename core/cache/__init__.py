@@ -1,0 +1,1 @@
+"""Cache, session and rate-limit stores: Redis when configured, in-process otherwise."""

@@ -1,0 +1,1 @@
+"""The data layer: declarative base, tenant scope (both locks), engines and sessions."""

@@ -1,0 +1,53 @@
+"""Alembic, driven from code: the core's branch plus every installed plugin's branch, ``upgrade heads``.
+
+The migration role (``YINLING_DATABASE_MIGRATION_URL``) owns the tables; the migrations grant the
+application role (``YINLING_DB_APP_ROLE``) what it needs and nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from core.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CORE_VERSIONS = MIGRATIONS_DIR / "versions"
+
+
+def alembic_config(settings: Settings, extra_version_locations: Sequence[Path] = (), url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    locations = [CORE_VERSIONS, *extra_version_locations]
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
+    cfg.attributes["url"] = url or settings.effective_migration_url
+    cfg.attributes["app_role"] = settings.db_app_role
+    return cfg
+
+
+def plugin_version_locations() -> list[Path]:
+    """Migration folders of installed plugins (filled in by the plugin host)."""
+    try:
+        from core.plugin_host.migrations import version_locations
+    except ImportError:
+        return []
+    return version_locations()
+
+
+def upgrade(settings: Settings, revision: str = "heads", url: str | None = None) -> None:
+    command.upgrade(alembic_config(settings, plugin_version_locations(), url), revision)
+
+
+def downgrade(settings: Settings, revision: str, url: str | None = None) -> None:
+    command.downgrade(alembic_config(settings, plugin_version_locations(), url), revision)
+
+
+def heads(settings: Settings) -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config(settings, plugin_version_locations()))
+    return list(script.get_heads())

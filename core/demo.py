@@ -1,0 +1,86 @@
+"""``yinling demo``: the embedded database, migrations, the demo tenant tree and demo accounts.
+
+Idempotent: running the demo again on the same data directory keeps what is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.db.engine import Database, create_engine
+from core.db.migrate import upgrade
+from core.db.scope import TenantScope
+from core.identity.accounts import create_user, grant_role
+from core.identity.models import User
+from core.identity.roles import RoleRegistry
+from core.settings import Settings
+from core.tenancy.manifest import apply_manifest, load_manifest
+from core.tenancy.tree import load_tree
+
+DEMO_PASSWORD = "yinling2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    description: str
+    tenant: str | None
+    role: str | None
+    platform_admin: bool = False
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", DEMO_PASSWORD, "平台管理员 platform admin", None, None, platform_admin=True),
+    DemoLogin("js-admin", DEMO_PASSWORD, "江苏省 province admin (320000)", "320000", "tenant_admin"),
+    DemoLogin("nj-admin", DEMO_PASSWORD, "南京市 city admin (320100)", "320100", "tenant_admin"),
+    DemoLogin("zj-admin", DEMO_PASSWORD, "镇江市 city admin (321100)", "321100", "tenant_admin"),
+    DemoLogin("xw-admin", DEMO_PASSWORD, "玄武区 county admin (320102)", "320102", "tenant_admin"),
+    DemoLogin("qh-admin", DEMO_PASSWORD, "秦淮区 county admin (320104)", "320104", "tenant_admin"),
+    DemoLogin("dy-admin", DEMO_PASSWORD, "丹阳市 county admin (321181)", "321181", "tenant_admin"),
+    DemoLogin("xw-secretary", DEMO_PASSWORD, "玄武区 branch secretary 支部书记", "320102", "branch_secretary"),
+    DemoLogin("xw-member", DEMO_PASSWORD, "玄武区 member 党员", "320102", "member"),
+)
+
+
+def demo_manifest_path() -> Path:
+    """``tenants/demo.yaml`` in a checkout, or the copy bundled into the installed package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "tenants" / "demo.yaml", here / "_bundled" / "tenants" / "demo.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("tenants/demo.yaml is missing from this installation")
+
+
+async def seed_demo(settings: Settings) -> list[DemoLogin]:
+    database = Database(create_engine(settings.effective_database_url))
+    try:
+        async with database.session(TenantScope.system()) as session:
+            await apply_manifest(session, load_manifest(demo_manifest_path()))
+            tree = await load_tree(session)
+            roles = RoleRegistry()
+            for login in DEMO_LOGINS:
+                user = (await session.execute(select(User).where(User.username == login.username))).scalar_one_or_none()
+                if user is None:
+                    user = await create_user(
+                        session,
+                        username=login.username,
+                        password=login.password,
+                        display_name=login.description.split(" ")[0],
+                        is_platform_admin=login.platform_admin,
+                    )
+                if login.tenant and login.role:
+                    await grant_role(session, roles, tree, user=user, tenant_code=login.tenant, role=login.role, by="demo")
+    finally:
+        await database.dispose()
+    return list(DEMO_LOGINS)
+
+
+def prepare_demo(settings: Settings) -> list[DemoLogin]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings)
+    return asyncio.run(seed_demo(settings))

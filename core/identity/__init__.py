@@ -1,0 +1,1 @@
+"""Identity: accounts, tenant-scoped role grants, permissions, tokens (local now; Keycloak alongside)."""

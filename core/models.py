@@ -1,0 +1,9 @@
+"""Imports every core model so that the shared metadata is complete (Alembic, tests, tooling)."""
+
+from core.audit.models import AuditEntry
+from core.db.base import metadata
+from core.identity.models import RoleGrant, User
+from core.storage.models import StoredFile
+from core.tenancy.models import Tenant
+
+__all__ = ["AuditEntry", "RoleGrant", "StoredFile", "Tenant", "User", "metadata"]

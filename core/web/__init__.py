@@ -1,0 +1,1 @@
+"""The web shell: the app factory, health probes, middleware and (later) the console pages."""

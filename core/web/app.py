@@ -1,0 +1,87 @@
+"""The one place that wires routes, dependencies, middleware and exception handlers into the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ControllerRouterHandler
+
+import core
+from core.audit.routes import AuditController
+from core.errors import EXCEPTION_HANDLERS
+from core.identity.access import authentication_middleware, permission_guard, provide_db_session
+from core.identity.routes import AuthController
+from core.logging import configure_logging
+from core.platform import Platform
+from core.settings import Settings
+from core.tenancy.routes import TenantController
+from core.web.health import health, ready
+from core.web.request_id import request_id_middleware
+
+
+class ConfigurationError(RuntimeError):
+    """The settings are unfit for the environment they claim (e.g. production on demo defaults)."""
+
+
+CORE_ROUTES: Sequence[ControllerRouterHandler] = (health, ready, AuthController, TenantController, AuditController)
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Litestar:
+    settings = settings or (platform.settings if platform else Settings())
+    if settings.env == "production":
+        problems = settings.production_problems()
+        if problems:
+            raise ConfigurationError("YINLING_ENV=production refuses to start:\n- " + "\n- ".join(problems))
+    configure_logging(settings)
+    owned = platform is None
+    the_platform = platform or Platform.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                await the_platform.close()
+
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        exclude=["^/health", "^/ready", "^/metrics", "^/schema", "^/static"],
+        store="rate_limit",
+    )
+    app = Litestar(
+        route_handlers=list(CORE_ROUTES),
+        dependencies={"db_session": Provide(provide_db_session)},
+        guards=[permission_guard],
+        middleware=[request_id_middleware, rate_limit.middleware, authentication_middleware()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        stores=the_platform.stores,
+        openapi_config=OpenAPIConfig(
+            title="Yinling 银龄 API",
+            version=core.__version__,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            description="离退休干部党建与服务平台 API. Errors: {error: {code, message, field?, details?}}.",
+        ),
+        cors_config=CORSConfig(allow_origins=[settings.public_url]),
+        lifespan=[lifespan],
+        debug=False,
+        logging_config=None,
+    )
+    app.state.platform = the_platform
+    return app
+
+
+def app_factory() -> Litestar:
+    """Entry point for ``uvicorn --factory core.web.app:app_factory``."""
+    return create_app()
+
+
+__all__ = ["ConfigurationError", "create_app"]
