@@ -93,8 +93,9 @@ PY="$KV_VENV/bin/python"   # has PyYAML (a dependency of kubernetes-validate)
 echo "kubernetes-validate $("$KV" --version)"
 
 # ----------------------------------------------------------------------------------------------
-# Values files used below.
-cat > "$WORK/inline-secrets.yaml" <<'EOF'
+# Values files used below (renders go to $WORK/NAME.yaml, values files to $WORK/values/).
+mkdir -p "$WORK/values"
+cat > "$WORK/values/inline-secrets.yaml" <<'EOF'
 postgresql:
   url: {value: "postgresql+asyncpg://yinling_app:app-pw@pg:5432/yinling", existingSecret: "", key: database-url}
   migrationUrl: {value: "postgresql+asyncpg://yinling_owner:owner-pw@pg:5432/yinling", existingSecret: "", key: database-migration-url}
@@ -110,41 +111,41 @@ app:
   secretKey: {value: "0123456789abcdef0123456789abcdef", existingSecret: "", key: secret-key}
   piiKeys: {value: "k2-new,k1-old", existingSecret: "", key: pii-keys}
 EOF
-cat > "$WORK/bad-replicas.yaml" <<'EOF'
+cat > "$WORK/values/bad-replicas.yaml" <<'EOF'
 web:
   replicaCount: "three"
 EOF
-cat > "$WORK/bad-unknown-key.yaml" <<'EOF'
+cat > "$WORK/values/bad-unknown-key.yaml" <<'EOF'
 replicas: 3
 EOF
-cat > "$WORK/bad-writable-root.yaml" <<'EOF'
+cat > "$WORK/values/bad-writable-root.yaml" <<'EOF'
 securityContext:
   readOnlyRootFilesystem: false
 EOF
-cat > "$WORK/bad-migration-env.yaml" <<'EOF'
+cat > "$WORK/values/bad-migration-env.yaml" <<'EOF'
 extraEnv:
   - name: YINLING_DATABASE_MIGRATION_URL
     value: postgresql+asyncpg://yinling_owner:pw@pg/yinling
 EOF
-cat > "$WORK/bad-env-override.yaml" <<'EOF'
+cat > "$WORK/values/bad-env-override.yaml" <<'EOF'
 config:
   extra:
     YINLING_ENV: development
 EOF
-cat > "$WORK/bad-missing-secret.yaml" <<'EOF'
+cat > "$WORK/values/bad-missing-secret.yaml" <<'EOF'
 redis:
   url: {value: "", existingSecret: "", key: redis-url}
 EOF
-cat > "$WORK/bad-hpa-range.yaml" <<'EOF'
+cat > "$WORK/values/bad-hpa-range.yaml" <<'EOF'
 web:
   autoscaling: {minReplicas: 5, maxReplicas: 3}
 EOF
-cat > "$WORK/bad-same-key.yaml" <<'EOF'
+cat > "$WORK/values/bad-same-key.yaml" <<'EOF'
 s3:
   accessKey: {value: "a", existingSecret: "", key: dup}
   secretKey: {value: "b", existingSecret: "", key: dup}
 EOF
-cat > "$WORK/other-log-level.yaml" <<'EOF'
+cat > "$WORK/values/other-log-level.yaml" <<'EOF'
 config:
   logLevel: DEBUG
 EOF
@@ -161,7 +162,7 @@ lint() {  # lint NAME [helm args...]
 }
 lint defaults
 lint jiangsu-example -f "$EXAMPLE"
-lint inline-secrets -f "$WORK/inline-secrets.yaml"
+lint inline-secrets -f "$WORK/values/inline-secrets.yaml"
 
 # ----------------------------------------------------------------------------------------------
 step "helm template --kube-version $KUBE_VERSION"
@@ -178,8 +179,8 @@ render defaults
 render jiangsu-example -f "$EXAMPLE"
 render jiangsu-example-servicemonitor -f "$EXAMPLE" --set serviceMonitor.enabled=true \
   --set-string serviceMonitor.labels.release=kube-prometheus-stack
-render inline-secrets -f "$WORK/inline-secrets.yaml"
-render defaults-other-log-level -f "$WORK/other-log-level.yaml"
+render inline-secrets -f "$WORK/values/inline-secrets.yaml"
+render defaults-other-log-level -f "$WORK/values/other-log-level.yaml"
 
 # ----------------------------------------------------------------------------------------------
 step "kubernetes-validate --strict -k $KUBE_VERSION"
@@ -455,12 +456,12 @@ refuse() {  # refuse FILE EXPECTED-MESSAGE-REGEX DESCRIPTION
     fi
   done
 }
-refuse "$WORK/bad-replicas.yaml" "/web/replicaCount'?: got string, want integer" 'web.replicaCount: "three"'
-refuse "$WORK/bad-unknown-key.yaml" "additional properties 'replicas' not allowed" "an unknown top-level key"
-refuse "$WORK/bad-writable-root.yaml" "/securityContext/readOnlyRootFilesystem'?: value must be true" "a writable root filesystem"
-refuse "$WORK/bad-migration-env.yaml" "/extraEnv/0/name" "YINLING_DATABASE_MIGRATION_URL in extraEnv"
-refuse "$WORK/bad-env-override.yaml" "invalid propertyName 'YINLING_ENV'" "YINLING_ENV in config.extra"
-refuse "$WORK/bad-missing-secret.yaml" "at '/redis/url': 'anyOf' failed" "a secret with neither value nor existingSecret"
+refuse "$WORK/values/bad-replicas.yaml" "/web/replicaCount'?: got string, want integer" 'web.replicaCount: "three"'
+refuse "$WORK/values/bad-unknown-key.yaml" "additional properties 'replicas' not allowed" "an unknown top-level key"
+refuse "$WORK/values/bad-writable-root.yaml" "/securityContext/readOnlyRootFilesystem'?: value must be true" "a writable root filesystem"
+refuse "$WORK/values/bad-migration-env.yaml" "/extraEnv/0/name" "YINLING_DATABASE_MIGRATION_URL in extraEnv"
+refuse "$WORK/values/bad-env-override.yaml" "invalid propertyName 'YINLING_ENV'" "YINLING_ENV in config.extra"
+refuse "$WORK/values/bad-missing-secret.yaml" "at '/redis/url': 'anyOf' failed" "a secret with neither value nor existingSecret"
 
 # Cross-field rules live in the templates (`fail`). `helm lint` runs templates in lint mode, where
 # `fail` is only logged, so for these the render (and thus install/upgrade) is what must fail.
@@ -473,8 +474,8 @@ refuse_render() {  # refuse_render FILE EXPECTED-MESSAGE-REGEX DESCRIPTION
     bad "helm template should refuse $what with /$expect/ (rc=$rc)"; sed 's/^/    /' "$log"
   fi
 }
-refuse_render "$WORK/bad-hpa-range.yaml" "minReplicas [(]5[)] must not exceed maxReplicas [(]3[)]" "web HPA minReplicas > maxReplicas"
-refuse_render "$WORK/bad-same-key.yaml" "use the same key .dup." "two inline secrets under the same key"
+refuse_render "$WORK/values/bad-hpa-range.yaml" "minReplicas [(]5[)] must not exceed maxReplicas [(]3[)]" "web HPA minReplicas > maxReplicas"
+refuse_render "$WORK/values/bad-same-key.yaml" "use the same key .dup." "two inline secrets under the same key"
 
 # ----------------------------------------------------------------------------------------------
 echo

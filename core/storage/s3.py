@@ -161,7 +161,7 @@ class S3Store(ObjectStore):
             "x-amz-meta-original-name": quote(obj.original_name, safe=""),
         }
 
-        def upload() -> None:
+        def put_once() -> None:
             self._client.put_object(
                 self.bucket,
                 obj.key,
@@ -170,6 +170,16 @@ class S3Store(ObjectStore):
                 content_type=obj.content_type,
                 metadata=metadata,  # type: ignore[arg-type]
             )
+
+        def upload() -> None:
+            try:
+                put_once()
+            except S3Error as exc:
+                if exc.code != "NoSuchBucket":
+                    raise
+                # The bucket was removed since we last saw it: create it again and retry once.
+                self._ensure_bucket_sync()
+                put_once()
 
         await self._call("put", upload)
 

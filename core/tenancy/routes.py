@@ -21,7 +21,7 @@ from core.identity.roles import TENANT_MANAGE, TENANT_READ
 from core.platform import Platform
 from core.tenancy import service
 from core.tenancy.schemas import TenantCreate, TenantList, TenantOut, TenantUpdate
-from core.tenancy.tree import TENANT_NOT_FOUND, TenantNode, TenantTree, load_tree
+from core.tenancy.tree import TenantNode, TenantTree, load_tree
 
 READ = {"permission": TENANT_READ}
 MANAGE = {"permission": TENANT_MANAGE}
@@ -30,8 +30,8 @@ MANAGE = {"permission": TENANT_MANAGE}
 def _visible(principal: Principal, tree: TenantTree, code: str) -> TenantNode:
     node = tree.get(code)
     if node.id not in principal.visible_ids(tree):
-        # Do not confirm that a tenant outside one's reach exists.
-        raise TENANT_NOT_FOUND.error(field="tenant_code", code=code)
+        # The same answer the permission guard gives for a tenant outside one's grants.
+        raise TENANT_FORBIDDEN.error(code=node.code, name=node.name, permission=TENANT_READ)
     return node
 
 

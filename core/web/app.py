@@ -21,6 +21,7 @@ from core.identity.routes import AuthController
 from core.logging import configure_logging
 from core.platform import Platform
 from core.settings import Settings
+from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
 from core.web.health import health, ready
 from core.web.request_id import request_id_middleware
@@ -30,7 +31,15 @@ class ConfigurationError(RuntimeError):
     """The settings are unfit for the environment they claim (e.g. production on demo defaults)."""
 
 
-CORE_ROUTES: Sequence[ControllerRouterHandler] = (health, ready, AuthController, TenantController, AuditController)
+CORE_ROUTES: Sequence[ControllerRouterHandler] = (
+    health,
+    ready,
+    AuthController,
+    TenantController,
+    AuditController,
+    FileController,
+    serve_local_file,
+)
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Litestar:
@@ -74,6 +83,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         lifespan=[lifespan],
         debug=False,
         logging_config=None,
+        request_max_body_size=settings.upload_max_bytes + 1024 * 1024,
     )
     app.state.platform = the_platform
     return app

@@ -31,7 +31,11 @@ SECRET = "unit-test-secret-0123456789abcdef"
 BASE_URL = "http://files.test"
 KEY_RE = re.compile(r"t/320102/files/\d{4}/\d{2}/[0-9a-f]{32}\.[a-z]+")
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
+JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    + bytes(range(256)) * 4
+    + b"\xff\xd9"
+)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 40
@@ -65,12 +69,15 @@ def make_docx(*, bulky_first: bool = False, macro: bool = False) -> bytes:
         else "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
     )
     entries: list[tuple[str, str | bytes]] = [
-        ("[Content_Types].xml", _content_types(f'<Override PartName="/word/document.xml" ContentType="{main_type}"/>')),
+        (
+            "[Content_Types].xml",
+            _content_types(f'<Override PartName="/word/document.xml" ContentType="{main_type}"/>'),
+        ),
         ("_rels/.rels", '<?xml version="1.0"?><Relationships/>'),
         ("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="w"><w:body/></w:document>'),
     ]
     if bulky_first:
-        # Several parts (one of them large and incompressible) before word/: filetype 1.2 then only sees a zip.
+        # Several parts (one large and incompressible) before word/: filetype 1.2 then only sees a zip.
         bulky: list[tuple[str, str | bytes]] = [
             ("docProps/thumbnail.jpeg", os.urandom(20_000)),
             ("docProps/core.xml", "<cp/>"),
@@ -165,7 +172,9 @@ async def test_original_name_is_reduced_to_a_plain_name(store: LocalDiskStore) -
     assert blank.original_name == "file.pdf"
 
 
-async def test_failed_write_leaves_nothing_behind(store: LocalDiskStore, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_failed_write_leaves_nothing_behind(
+    store: LocalDiskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken_replace(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -238,7 +247,9 @@ async def test_refusal_names_the_detected_type(store: LocalDiskStore) -> None:
     assert "Windows 程序（.exe）" in exe.message("zh")
     text = await refused(store.put(TENANT, TEXT, filename="a.jpg"), "file.type_not_allowed", 415)
     assert "无法识别" in text.message("zh")
-    docm = await refused(store.put(TENANT, make_docx(macro=True), filename="a.docx"), "file.type_not_allowed", 415)
+    docm = await refused(
+        store.put(TENANT, make_docx(macro=True), filename="a.docx"), "file.type_not_allowed", 415
+    )
     assert "含宏" in docm.message("zh")
 
 
@@ -342,7 +353,9 @@ async def test_bad_tenant_code_refused(store: LocalDiskStore, tenant_code: str) 
     ["..", "../x", "a/../b", "/abs", "a//b", "files/", "Files", "a.b", "a\\b", "", "a/b/c/d/e", "x" * 41],
 )
 async def test_bad_folder_refused(store: LocalDiskStore, folder: str) -> None:
-    error = await refused(store.put(TENANT, JPEG, filename="a.jpg", folder=folder), "file.invalid_location", 400)
+    error = await refused(
+        store.put(TENANT, JPEG, filename="a.jpg", folder=folder), "file.invalid_location", 400
+    )
     assert error.field == "folder"
     assert stored_files(store.root) == []
 
@@ -458,12 +471,14 @@ async def test_signed_url_default_lifetime(store: LocalDiskStore) -> None:
 
 
 def test_content_disposition_carries_any_name() -> None:
-    value = content_disposition("2025年度 \"积分\" 表.xlsx")
+    value = content_disposition('2025年度 "积分" 表.xlsx')
     assert value.startswith('attachment; filename="')
     assert "filename*=UTF-8''2025%E5%B9%B4%E5%BA%A6%20%22%E7%A7%AF%E5%88%86%22%20%E8%A1%A8.xlsx" in value
     fallback = value.split('filename="', 1)[1].split('"', 1)[0]
     assert fallback.isascii() and '"' not in fallback
-    assert content_disposition("../../a\r\nb.pdf") == "attachment; filename=\"ab.pdf\"; filename*=UTF-8''ab.pdf"
+    assert (
+        content_disposition("../../a\r\nb.pdf") == "attachment; filename=\"ab.pdf\"; filename*=UTF-8''ab.pdf"
+    )
 
 
 # --- factory -----------------------------------------------------------------------------------------------
