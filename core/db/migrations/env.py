@@ -12,6 +12,7 @@ from sqlalchemy.pool import NullPool
 
 import core.models  # noqa: F401 - registers the core tables
 from core.db.base import metadata
+from core.db.migrations.env_support import compare_type
 
 config = context.config
 
@@ -21,7 +22,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_type,
         include_schemas=False,
     )
     with context.begin_transaction():
