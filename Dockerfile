@@ -3,7 +3,7 @@
 # Yinling (银龄) container image.
 #
 #   docker build -t yinling:0.1.0 .
-#   docker run --rm -p 8000:8000 yinling:0.1.0 demo          # embedded mode, no servers needed
+#   docker run --rm -p 8000:8000 yinling:0.1.0 demo --host 0.0.0.0   # embedded mode, no servers needed
 #   docker run ... yinling:0.1.0                              # = yinling serve --host 0.0.0.0 --port 8000
 #   docker run ... yinling:0.1.0 worker                       # event/job worker
 #   docker run ... yinling:0.1.0 db upgrade                   # migrations (owner database role)

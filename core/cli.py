@@ -116,9 +116,8 @@ def tenants_apply(file: Path) -> None:
     except ManifestError as exc:
         _fail(f"{exc.file}:{exc.line}: {exc.field}: {exc.reason}\n未做任何修改 / nothing was applied")
         return
-    click.echo(
-        f"新建 created {len(report.created)}，更名 renamed {len(report.renamed)}，未变 unchanged {len(report.unchanged)}"
-    )
+    created, renamed, unchanged = len(report.created), len(report.renamed), len(report.unchanged)
+    click.echo(f"新建 created {created}，更名 renamed {renamed}，未变 unchanged {unchanged}")
 
 
 @main.group()
@@ -127,7 +126,12 @@ def users() -> None:
 
 
 async def create_account(
-    settings: Settings, username: str, password: str, tenant: str | None, role: str | None, platform_admin: bool
+    settings: Settings,
+    username: str,
+    password: str,
+    tenant: str | None,
+    role: str | None,
+    platform_admin: bool,
 ) -> None:
     from core.db.engine import Database, create_engine
     from core.db.scope import TenantScope
@@ -152,7 +156,9 @@ async def create_account(
 @click.option("--tenant", help="division code of the tenant to grant the role in")
 @click.option("--role", help="tenant_admin, branch_secretary, member, or a plugin's role")
 @click.option("--platform-admin", is_flag=True, help="may act in every tenant")
-def users_create(username: str, password_stdin: bool, tenant: str | None, role: str | None, platform_admin: bool) -> None:
+def users_create(
+    username: str, password_stdin: bool, tenant: str | None, role: str | None, platform_admin: bool
+) -> None:
     """Create an account and (optionally) grant it a role in a tenant."""
     if not password_stdin:
         _fail("请用 --password-stdin 从标准输入提供密码 / pass the password on standard input with --password-stdin")
@@ -177,7 +183,9 @@ def demo(host: str, port: int, data_dir: Path | None, no_serve: bool) -> None:
 
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     if settings.is_postgres or settings.redis_url or settings.s3_endpoint:
-        click.echo("注意：检测到外部服务配置，演示数据将写入这些服务 / external services configured; the demo uses them")
+        click.echo(
+            "注意：检测到外部服务配置，演示数据将写入这些服务 / external services configured; the demo uses them"
+        )
     logins = prepare_demo(settings)
     url = f"http://{host}:{port}"
     click.echo(f"\n银龄演示已就绪 / Yinling demo ready: {url}")

@@ -21,7 +21,7 @@ from core.settings import Settings
 from core.tenancy.manifest import apply_manifest, load_manifest
 from core.tenancy.tree import load_tree
 
-DEMO_PASSWORD = "yinling2026"
+DEMO_PASSWORD = "yinling2026"  # noqa: S105 - printed by `yinling demo`, refused in production
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ async def seed_demo(settings: Settings) -> list[DemoLogin]:
                         is_platform_admin=login.platform_admin,
                     )
                 if login.tenant and login.role:
-                    await grant_role(session, roles, tree, user=user, tenant_code=login.tenant, role=login.role, by="demo")
+                    await grant_role(
+                        session, roles, tree, user=user, tenant_code=login.tenant, role=login.role, by="demo"
+                    )
     finally:
         await database.dispose()
     return list(DEMO_LOGINS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response
@@ -30,7 +30,9 @@ class ErrorSpec:
     zh: str
     en: str
 
-    def error(self, *, field: str | None = None, details: list[dict[str, Any]] | None = None, **params: Any) -> AppError:
+    def error(
+        self, *, field: str | None = None, details: list[dict[str, Any]] | None = None, **params: Any
+    ) -> AppError:
         return AppError(self, field=field, details=details or [], params=params)
 
 
@@ -76,7 +78,9 @@ class AppError(Exception):
 
 
 # Errors that belong to no single concern.
-VALIDATION_FAILED = ErrorSpec("validation.failed", 422, "提交的内容有误：{summary}", "The request is invalid: {summary}")
+VALIDATION_FAILED = ErrorSpec(
+    "validation.failed", 422, "提交的内容有误：{summary}", "The request is invalid: {summary}"
+)
 NOT_FOUND = ErrorSpec("http.not_found", 404, "找不到所请求的地址", "The requested address was not found")
 METHOD_NOT_ALLOWED = ErrorSpec("http.method_not_allowed", 405, "该地址不支持此操作", "Method not allowed here")
 UNAUTHENTICATED = ErrorSpec("auth.unauthenticated", 401, "请先登录", "Please sign in first")
@@ -84,8 +88,12 @@ FORBIDDEN = ErrorSpec("auth.forbidden", 403, "您没有执行此操作的权限"
 RATE_LIMITED = ErrorSpec("http.rate_limited", 429, "请求过于频繁，请稍后再试", "Too many requests; try again shortly")
 PAYLOAD_TOO_LARGE = ErrorSpec("http.payload_too_large", 413, "提交的内容过大", "The request body is too large")
 BAD_REQUEST = ErrorSpec("http.bad_request", 400, "请求格式有误：{detail}", "Bad request: {detail}")
-INTERNAL = ErrorSpec("server.internal", 500, "系统内部错误，请稍后重试；如持续出现请联系管理员（请求编号 {request_id}）",
-                     "Internal error; try again, and report request id {request_id} if it persists")
+INTERNAL = ErrorSpec(
+    "server.internal",
+    500,
+    "系统内部错误，请稍后重试；如持续出现请联系管理员（请求编号 {request_id}）",
+    "Internal error; try again, and report request id {request_id} if it persists",
+)
 
 _STATUS_SPECS = {
     400: BAD_REQUEST,
@@ -205,14 +213,3 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }
-
-
-@dataclass
-class FieldProblem:
-    """One problem found while checking input in bulk (a manifest, an import): where and what."""
-
-    field: str
-    message_zh: str
-    message_en: str
-    line: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Secrets shipped for the demo and tests; production refuses to start with any of them.
-DEMO_SECRET_KEY = "yinling-demo-secret-key-change-me-0000000000"
+DEMO_SECRET_KEY = "yinling-demo-secret-key-change-me-0000000000"  # noqa: S105 - refused in production
 DEMO_PII_KEY = "yinling-demo-pii-key-change-me"
 
 
@@ -113,5 +113,7 @@ class Settings(BaseSettings):
         if DEMO_PII_KEY in self.pii_keys.get_secret_value().split(","):
             problems.append("YINLING_PII_KEYS must not contain the demo key")
         if not self.keycloak_enabled:
-            problems.append("YINLING_KEYCLOAK_URL and YINLING_KEYCLOAK_REALM must be set (local accounts are for the demo)")
+            problems.append(
+                "YINLING_KEYCLOAK_URL and YINLING_KEYCLOAK_REALM must be set (local accounts are for the demo)"
+            )
         return problems

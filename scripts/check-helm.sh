@@ -344,6 +344,7 @@ def common(name, secret_names_expected_in_pods):
               f"{label}/{comp}: NetworkPolicy restricts ingress and egress")
         if comp == "web":
             check(c["args"][:1] == ["serve"] and "--port" in c["args"], f"{label}/web: runs `yinling serve`")
+            check("FORWARDED_ALLOW_IPS" in names, f"{label}/web: uvicorn trusts the ingress's X-Forwarded-For")
             check(c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/ready", f"{label}/web: readiness probe GET /ready")
             check(c.get("livenessProbe", {}).get("httpGet", {}).get("path") == "/health", f"{label}/web: liveness probe GET /health")
             sleep = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])

@@ -77,11 +77,11 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   if [[ $APT_UPDATED -eq 0 ]]; then
     log "apt-get update"
-    as_root apt-get update >>"$aptlog" 2>&1 || fail "${CURRENT_SERVICE:-apt}" "$aptlog" "apt-get update failed"
+    as_root apt-get update >>"$aptlog" 2>&1 9>&- || fail "${CURRENT_SERVICE:-apt}" "$aptlog" "apt-get update failed"
     APT_UPDATED=1
   fi
   log "apt-get install -y $*"
-  as_root apt-get install -y --no-install-recommends "$@" >>"$aptlog" 2>&1 ||
+  as_root apt-get install -y --no-install-recommends "$@" >>"$aptlog" 2>&1 9>&- ||
     fail "${CURRENT_SERVICE:-apt}" "$aptlog" "apt-get install $* failed"
 }
 
@@ -125,7 +125,7 @@ stop_pidfile() {
 launch() {
   local pidfile=$1 logfile=$2
   shift 2
-  setsid nohup "$@" >"$logfile" 2>&1 </dev/null &
+  setsid nohup "$@" >"$logfile" 2>&1 </dev/null 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -200,7 +200,7 @@ up_postgres() {
     log "postgres: starting on $HOST:$PG_PORT"
     as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$logfile" -w -t 60 start -o \
       "-c listen_addresses=$HOST -c port=$PG_PORT -c unix_socket_directories=$dir/run -c fsync=off \
-       -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null ||
+       -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null 9>&- ||
       fail postgres "$logfile" "pg_ctl start failed"
   fi
   wait_until postgres "$logfile" "" 30 pg_running
@@ -250,7 +250,7 @@ up_redis() {
     port_open "$REDIS_PORT" && fail redis "" "port $HOST:$REDIS_PORT is already taken by another process"
     log "redis: starting on $HOST:$REDIS_PORT"
     redis-server --bind "$HOST" --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes \
-      --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" ||
+      --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" 9>&- ||
       fail redis "$dir/redis.log" "redis-server failed to start"
     wait_until redis "$dir/redis.log" "" 30 redis_running
   fi
@@ -434,7 +434,7 @@ check_services() {
   done
 }
 
-# Serialise `up`/`down` runs that share a state dir.
+# Serialise `up`/`down` runs that share a state dir. Every daemon we start gets `9>&-`, so none inherits the lock.
 take_lock() {
   if command -v flock >/dev/null; then
     exec 9>"$STATE_DIR/.lock"

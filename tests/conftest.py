@@ -80,9 +80,7 @@ def pg_urls() -> Iterator[dict[str, str]]:
 
     asyncio.run(admin(f'CREATE DATABASE "{dbname}"'))
     urls = {"owner": _with_db(owner_url, dbname), "app": _with_db(app_url, dbname), "name": dbname}
-    settings = Settings(
-        database_url=urls["app"], database_migration_url=urls["owner"], db_app_role="yinling_app"
-    )
+    settings = Settings(database_url=urls["app"], database_migration_url=urls["owner"], db_app_role="yinling_app")
     upgrade(settings)
     yield urls
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))

@@ -16,7 +16,9 @@ from core.platform import Platform
 from tests.support import PASSWORD, token
 
 
-async def test_wrong_password_then_lockout_after_five(client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform) -> None:
+async def test_wrong_password_then_lockout_after_five(
+    client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform
+) -> None:
     for _ in range(4):
         wrong = await client.post("/api/v1/auth/token", json={"username": "xw-admin", "password": "nope-1234"})
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "auth.invalid_credentials"
@@ -28,10 +30,14 @@ async def test_wrong_password_then_lockout_after_five(client: httpx.AsyncClient,
     async with pg_platform.database.session(TenantScope.system()) as session:
         past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
         await session.execute(update(User).where(User.username == "xw-admin").values(locked_until=past))
-    assert (await client.post("/api/v1/auth/token", json={"username": "xw-admin", "password": PASSWORD})).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/token", json={"username": "xw-admin", "password": PASSWORD})
+    ).status_code == 200
 
 
-async def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+async def test_unknown_user_gets_the_same_answer_as_a_wrong_password(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
     response = await client.post("/api/v1/auth/token", json={"username": "nobody", "password": "whatever1"})
     assert response.status_code == 401 and response.json()["error"]["code"] == "auth.invalid_credentials"
 
@@ -48,7 +54,12 @@ async def test_expired_forged_and_foreign_audience_tokens_are_refused(
     forged = issue_local_token("another-secret-of-sufficient-length-000", user.id, user.username, 60).access_token
     now = datetime.datetime.now(datetime.UTC)
     foreign = jwt.encode(
-        {"iss": LOCAL_ISSUER, "aud": "someone-else", "sub": str(user.id), "exp": now + datetime.timedelta(minutes=5)},
+        {
+            "iss": LOCAL_ISSUER,
+            "aud": "someone-else",
+            "sub": str(user.id),
+            "exp": now + datetime.timedelta(minutes=5),
+        },
         secret,
         algorithm="HS256",
     )
@@ -57,7 +68,9 @@ async def test_expired_forged_and_foreign_audience_tokens_are_refused(
         assert response.status_code == 401 and response.json()["error"]["code"] == "auth.token_invalid"
 
 
-async def test_a_disabled_account_loses_access_at_once(client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform) -> None:
+async def test_a_disabled_account_loses_access_at_once(
+    client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform
+) -> None:
     headers = await token(client, "xw-admin")
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
     async with pg_platform.database.session(TenantScope.system()) as session:

@@ -38,7 +38,9 @@ async def test_demo_on_embedded_defaults_end_to_end(embedded_settings: Settings)
             }
             xuanwu = await token(client, "xw-admin")
             qinhuai = await token(client, "qh-admin")
-            uploaded = await client.post("/api/v1/t/320102/files", headers=xuanwu, files={"file": ("合影.png", PNG, "image/png")})
+            uploaded = await client.post(
+                "/api/v1/t/320102/files", headers=xuanwu, files={"file": ("合影.png", PNG, "image/png")}
+            )
             assert uploaded.status_code == 201, uploaded.text
             link = uploaded.json()["download_url"]
             assert link.startswith("http://testserver.local/files/local/t/320102/")
@@ -64,14 +66,27 @@ def test_cli_demo_prints_logins_and_users_create_bootstraps(embedded_settings: S
     assert result.exit_code == 0, result.output
     assert "js-admin" in result.output and "yinling2026" in result.output and "http://127.0.0.1:8000" in result.output
     created = runner.invoke(
-        main, ["users", "create", "--username", "gl-admin", "--password-stdin", "--tenant", "320100", "--role", "tenant_admin"],
+        main,
+        [
+            "users",
+            "create",
+            "--username",
+            "gl-admin",
+            "--password-stdin",
+            "--tenant",
+            "320100",
+            "--role",
+            "tenant_admin",
+        ],
         input="Strong-pass-42\n",
     )
     assert created.exit_code == 0, created.output
     weak = runner.invoke(main, ["users", "create", "--username", "weak", "--password-stdin"], input="12345678\n")
     assert weak.exit_code == 2 and "user.weak_password" in weak.output
     unknown_role = runner.invoke(
-        main, ["users", "create", "--username", "x1", "--password-stdin", "--tenant", "320100", "--role", "king"], input="Strong-pass-42\n"
+        main,
+        ["users", "create", "--username", "x1", "--password-stdin", "--tenant", "320100", "--role", "king"],
+        input="Strong-pass-42\n",
     )
     assert unknown_role.exit_code == 2 and "user.unknown_role" in unknown_role.output
 

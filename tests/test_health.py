@@ -32,7 +32,11 @@ async def test_health_and_ready_on_the_real_services(client: Any) -> None:
 async def test_ready_names_each_dependency_that_is_down(pg_urls: dict[str, str], owner_engine: Any) -> None:
     port = closed_port()
     settings = service_settings(
-        pg_urls, redis_url=f"redis://127.0.0.1:{port}/0", s3_endpoint=f"127.0.0.1:{port}", keycloak_url=f"http://127.0.0.1:{port}", keycloak_realm="x"
+        pg_urls,
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        s3_endpoint=f"127.0.0.1:{port}",
+        keycloak_url=f"http://127.0.0.1:{port}",
+        keycloak_realm="x",
     )
     platform = Platform.from_settings(settings)
     try:

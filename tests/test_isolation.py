@@ -17,17 +17,11 @@ from core.platform import Platform
 async def test_the_app_role_neither_owns_the_tables_nor_bypasses_rls(pg_platform: Platform) -> None:
     async with pg_platform.database.session(TenantScope()) as session:
         role = (
-            await session.execute(
-                text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-            )
+            await session.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"))
         ).one()
         assert tuple(role) == (False, False)
         owners = (
-            (
-                await session.execute(
-                    text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
-                )
-            )
+            (await session.execute(text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")))
             .scalars()
             .all()
         )
@@ -35,9 +29,7 @@ async def test_the_app_role_neither_owns_the_tables_nor_bypasses_rls(pg_platform
         assert current not in owners
 
 
-async def test_a_raw_query_without_scope_returns_no_rows(
-    pg_platform: Platform, world: dict[str, Any]
-) -> None:
+async def test_a_raw_query_without_scope_returns_no_rows(pg_platform: Platform, world: dict[str, Any]) -> None:
     async with pg_platform.database.session(TenantScope.system()) as session:
         assert (await session.execute(text("SELECT count(*) FROM role_grant"))).scalar() == 8
     async with pg_platform.database.session(TenantScope()) as session:
@@ -65,15 +57,11 @@ async def test_rls_alone_limits_raw_sql_to_the_scope(pg_platform: Platform, worl
             )
 
 
-async def test_the_orm_refuses_to_flush_into_another_tenant(
-    pg_platform: Platform, world: dict[str, Any]
-) -> None:
+async def test_the_orm_refuses_to_flush_into_another_tenant(pg_platform: Platform, world: dict[str, Any]) -> None:
     ids = world["ids"]
     xuanwu, qinhuai = ids["320102"], ids["320104"]
     async with pg_platform.database.session(TenantScope.system()) as session:
-        grant = (
-            (await session.execute(select(RoleGrant).where(RoleGrant.tenant_id == xuanwu))).scalars().first()
-        )
+        grant = (await session.execute(select(RoleGrant).where(RoleGrant.tenant_id == xuanwu))).scalars().first()
         assert grant is not None
         user_id = grant.user_id
     with pytest.raises(AppError) as caught:
@@ -83,9 +71,7 @@ async def test_the_orm_refuses_to_flush_into_another_tenant(
     assert caught.value.code == "tenant.write_denied"
     async with pg_platform.database.session(TenantScope.system()) as session:
         count = (
-            await session.execute(
-                text("SELECT count(*) FROM role_grant WHERE tenant_id = :t"), {"t": qinhuai}
-            )
+            await session.execute(text("SELECT count(*) FROM role_grant WHERE tenant_id = :t"), {"t": qinhuai})
         ).scalar()
         assert count == 1  # only the seeded admin; nothing half-written
 
@@ -100,7 +86,9 @@ async def test_the_orm_scope_limits_reads_even_where_rls_would_not(
         assert {r.tenant_id for r in rows} == {ids[c] for c in ("320100", "320102", "320104")}
 
 
-async def test_audit_trail_is_append_only_even_for_the_owner(owner_engine: Any, pg_platform: Platform, world: dict[str, Any]) -> None:
+async def test_audit_trail_is_append_only_even_for_the_owner(
+    owner_engine: Any, pg_platform: Platform, world: dict[str, Any]
+) -> None:
     async with pg_platform.database.session(TenantScope.system()) as session:
         before = (await session.execute(text("SELECT count(*) FROM audit_entry"))).scalar()
         assert before and before > 0

@@ -73,21 +73,15 @@ async def test_county_a_cannot_reach_county_b_through_any_route(
             continue
         # 1. A names B's tenant: refused whatever the route.
         url = fill(path, "320104", b_file)
-        response = await client.request(
-            method, url, headers=a, json={} if method in {"POST", "PATCH", "PUT"} else None
-        )
-        assert response.status_code in (403, 404), (
-            f"{method} {url} answered {response.status_code}: {response.text}"
-        )
+        response = await client.request(method, url, headers=a, json={} if method in {"POST", "PATCH", "PUT"} else None)
+        assert response.status_code in (403, 404), f"{method} {url} answered {response.status_code}: {response.text}"
         # 2. A names its own tenant but B's object: B's object does not exist for A.
         if PARAM.findall(path) != ["tenant_code"]:
             url = fill(path, "320102", b_file)
             response = await client.request(
                 method, url, headers=a, json={} if method in {"POST", "PATCH", "PUT"} else None
             )
-            assert response.status_code == 404, (
-                f"{method} {url} answered {response.status_code}: {response.text}"
-            )
+            assert response.status_code == 404, f"{method} {url} answered {response.status_code}: {response.text}"
         checked.append(f"{method} {path}")
     assert len(checked) >= 6
 
@@ -116,9 +110,7 @@ async def test_province_reads_counties_city_reads_only_its_own(
     assert (await client.get("/api/v1/t/320104/files", headers=nanjing)).json()["total"] == 0
 
 
-async def test_unknown_tenant_in_url_is_404_naming_it(
-    client: httpx.AsyncClient, world: dict[str, Any]
-) -> None:
+async def test_unknown_tenant_in_url_is_404_naming_it(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
     headers = await token(client, "js-admin")
     response = await client.get(f"/api/v1/t/329999/files/{uuid.uuid4()}", headers=headers)
     assert response.status_code == 404

@@ -40,7 +40,10 @@ async def test_a_rename_in_the_file_renames_and_nothing_else(pg_platform: Platfo
     async with pg_platform.database.session(TenantScope.system()) as session:
         await apply_manifest(session, load_manifest(demo_manifest_path()))
     changed = tmp_path / "renamed.yaml"
-    changed.write_text(demo_manifest_path().read_text(encoding="utf-8").replace("丹阳市", "丹阳市（县级市）"), encoding="utf-8")
+    changed.write_text(
+        demo_manifest_path().read_text(encoding="utf-8").replace("丹阳市", "丹阳市（县级市）"),
+        encoding="utf-8",
+    )
     async with pg_platform.database.session(TenantScope.system()) as session:
         report = await apply_manifest(session, load_manifest(changed))
     assert report.renamed == ["321181"] and report.created == []
@@ -91,9 +94,19 @@ async def test_a_failure_while_writing_rolls_everything_back(pg_platform: Platfo
     [
         ("version: 1\ntenants:\n  - code: 320000\n    name: [unclosed\n", 5, "-", "YAML"),
         ('version: 1\ntenants:\n  - code: "32000"\n    name: 江苏省\n', 3, "code", "格式不正确"),
-        ('version: 1\ntenants:\n  - code: "320000"\n    name: 江苏省\n    colour: red\n', 5, "colour", "不允许"),
+        (
+            'version: 1\ntenants:\n  - code: "320000"\n    name: 江苏省\n    colour: red\n',
+            5,
+            "colour",
+            "不允许",
+        ),
         ('version: 1\ntenants:\n  - code: "320000"\n', 3, "name", "必填"),
-        ('version: 1\ntenants:\n  - code: "320000"\n    name: 甲\n  - code: "320000"\n    name: 乙\n', 5, "code", "第 3 行"),
+        (
+            'version: 1\ntenants:\n  - code: "320000"\n    name: 甲\n  - code: "320000"\n    name: 乙\n',
+            5,
+            "code",
+            "第 3 行",
+        ),
         ("tenant:\n  - code: x\n", 1, "tenants", "tenants"),
         ('version: 1\ntenants:\n  - code: "320100"\n    name: 南京市\n', 3, "parent_code", "上级"),
     ],

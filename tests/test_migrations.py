@@ -59,7 +59,12 @@ async def test_up_compare_down_on_postgres() -> None:
     await conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = owner_url.rsplit("/", 1)[0] + f"/{name}"
-        await check_round_trip(Settings(database_url=url.replace("yinling_owner:yinling_owner", "yinling_app:yinling_app"), database_migration_url=url))
+        await check_round_trip(
+            Settings(
+                database_url=url.replace("yinling_owner:yinling_owner", "yinling_app:yinling_app"),
+                database_migration_url=url,
+            )
+        )
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()

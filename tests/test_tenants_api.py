@@ -22,9 +22,7 @@ async def test_province_admin_reads_every_county_city_admin_only_its_own(
     assert (await client.get("/api/v1/tenants/320105", headers=nanjing)).json()["name"] == "建邺区"
 
 
-async def test_subtree_lists_parents_before_children(
-    client: httpx.AsyncClient, world: dict[str, Any]
-) -> None:
+async def test_subtree_lists_parents_before_children(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
     headers = await token(client, "js-admin")
     body = (await client.get("/api/v1/tenants/321100/subtree", headers=headers)).json()
     assert [(t["code"], t["depth"], t["parent_code"]) for t in body["items"]] == [
@@ -34,9 +32,7 @@ async def test_subtree_lists_parents_before_children(
     ]
 
 
-async def test_city_admin_creates_a_county_in_its_city_only(
-    client: httpx.AsyncClient, world: dict[str, Any]
-) -> None:
+async def test_city_admin_creates_a_county_in_its_city_only(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
     headers = await token(client, "nj-admin")
     created = await client.post(
         "/api/v1/tenants", headers=headers, json={"code": "320106", "name": "鼓楼区", "parent_code": "320100"}
@@ -90,15 +86,11 @@ async def test_bad_input_is_refused_with_a_code_and_a_chinese_message(
     assert {d["field"] for d in body["details"]} == {"code", "name"}
     assert "格式不正确" in body["message"]
 
-    english = await client.get(
-        "/api/v1/tenants/110000", headers={**headers, "Accept-Language": "en-US,en;q=0.9"}
-    )
+    english = await client.get("/api/v1/tenants/110000", headers={**headers, "Accept-Language": "en-US,en;q=0.9"})
     assert english.json()["error"]["message"] == "No tenant with division code 110000"
 
 
-async def test_rename_deactivate_reactivate_and_delete_rules(
-    client: httpx.AsyncClient, world: dict[str, Any]
-) -> None:
+async def test_rename_deactivate_reactivate_and_delete_rules(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
     city = await token(client, "nj-admin")
     county = await token(client, "xw-admin")
     renamed = await client.patch("/api/v1/tenants/320102", headers=city, json={"name": "玄武区（新）"})
@@ -113,9 +105,7 @@ async def test_rename_deactivate_reactivate_and_delete_rules(
     # A county cannot come back while its city is deactivated.
     blocked = await client.post("/api/v1/tenants/320102/activate", headers=province)
     assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "tenant.parent_inactive"
-    assert (await client.post("/api/v1/tenants/320100/activate", headers=province)).json()[
-        "is_active"
-    ] is True
+    assert (await client.post("/api/v1/tenants/320100/activate", headers=province)).json()["is_active"] is True
 
     # A tenant with data (a role grant lives in 玄武区) is never hard-deleted; an empty one may be.
     has_data = await client.delete("/api/v1/tenants/320102", headers=province)

@@ -66,7 +66,7 @@ def _jsonable(value: Any) -> Any:
 
 def _image(obj: Any, *, before: bool) -> dict[str, Any]:
     state = inspect(obj)
-    redact = getattr(type(obj), "__audit_redact__", frozenset())
+    redact: frozenset[str] = getattr(type(obj), "__audit_redact__", frozenset())
     out: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -81,10 +81,10 @@ def _image(obj: Any, *, before: bool) -> dict[str, Any]:
 
 def _entity_tenant(obj: Any) -> int | None:
     if hasattr(obj, "__tenant_owned__"):
-        return obj.tenant_id  # type: ignore[no-any-return]
+        return obj.tenant_id
     tenant_of = getattr(obj, "audit_tenant_id", None)
     if callable(tenant_of):
-        return tenant_of()  # type: ignore[no-any-return]
+        return tenant_of()
     return None
 
 
@@ -110,7 +110,7 @@ def record(
 
     ctx = get_audit_context(session)
     session.connection().execute(
-        insert(AuditEntry.__table__),
+        insert(AuditEntry),
         [
             {
                 "id": uuid7(),
@@ -168,7 +168,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         if getattr(type(obj), "__audited__", False):
             add(obj, "delete", _image(obj, before=True), None)
     if rows:
-        session.connection().execute(insert(AuditEntry.__table__), rows)
+        session.connection().execute(insert(AuditEntry), rows)
 
 
 def install_audit_recorder(session_class: type[Session]) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,11 +43,11 @@ class AuditController(Controller):
     @get("/", opt={"permission": AUDIT_READ}, summary="Audit entries of the tenant's subtree")
     async def list_entries(
         self,
-        db_session: AsyncSession,
-        entity_type: str | None = None,
-        action: str | None = None,
-        page: int = Parameter(default=1, ge=1),
-        page_size: int = Parameter(default=50, ge=1, le=500),
+        db_session: NamedDependency[AsyncSession],
+        entity_type: FromQuery[str | None] = None,
+        action: FromQuery[str | None] = None,
+        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> AuditPage:
         # The session's tenant scope limits the rows to the acting tenant's subtree.
         query = select(AuditEntry)
@@ -57,7 +58,9 @@ class AuditController(Controller):
         total = (await db_session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
         rows = (
             await db_session.execute(
-                query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size)
+                query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                .offset((page - 1) * page_size)
+                .limit(page_size)
             )
         ).scalars()
         items = [

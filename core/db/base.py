@@ -68,10 +68,8 @@ class TenantOwned:
     __tenant_owned__: ClassVar[bool] = True
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
-        return mapped_column(
-            Integer, ForeignKey("tenant.id", ondelete="RESTRICT"), primary_key=True, sort_order=-200
-        )
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("tenant.id", ondelete="RESTRICT"), primary_key=True, sort_order=-200)
 
 
 def is_tenant_owned(model: type[Any] | Any) -> bool:

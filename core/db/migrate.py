@@ -31,23 +31,14 @@ def alembic_config(settings: Settings, extra_version_locations: Sequence[Path] =
     return cfg
 
 
-def plugin_version_locations() -> list[Path]:
-    """Migration folders of installed plugins (filled in by the plugin host)."""
-    try:
-        from core.plugin_host.migrations import version_locations
-    except ImportError:
-        return []
-    return version_locations()
+def upgrade(settings: Settings, revision: str = "heads", extra: Sequence[Path] = ()) -> None:
+    command.upgrade(alembic_config(settings, extra), revision)
 
 
-def upgrade(settings: Settings, revision: str = "heads", url: str | None = None) -> None:
-    command.upgrade(alembic_config(settings, plugin_version_locations(), url), revision)
+def downgrade(settings: Settings, revision: str, extra: Sequence[Path] = ()) -> None:
+    command.downgrade(alembic_config(settings, extra), revision)
 
 
-def downgrade(settings: Settings, revision: str, url: str | None = None) -> None:
-    command.downgrade(alembic_config(settings, plugin_version_locations(), url), revision)
-
-
-def heads(settings: Settings) -> list[str]:
-    script = ScriptDirectory.from_config(alembic_config(settings, plugin_version_locations()))
+def heads(settings: Settings, extra: Sequence[Path] = ()) -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config(settings, extra))
     return list(script.get_heads())

@@ -30,7 +30,10 @@ WRITE_OUTSIDE_SCOPE = ErrorSpec(
     "Writing data of tenant {tenant_id} is outside your scope",
 )
 TENANT_CHANGE_DENIED = ErrorSpec(
-    "tenant.move_denied", 403, "数据不能直接改到另一个单位名下", "A row cannot be moved to another tenant directly"
+    "tenant.move_denied",
+    403,
+    "数据不能直接改到另一个单位名下",
+    "A row cannot be moved to another tenant directly",
 )
 
 

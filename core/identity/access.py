@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from core.platform import Platform
 
 TOKEN_INVALID = ErrorSpec(
-    "auth.token_invalid", 401, "登录凭证无效或已过期，请重新登录", "The access token is invalid or expired; sign in again"
+    "auth.token_invalid",
+    401,
+    "登录凭证无效或已过期，请重新登录",
+    "The access token is invalid or expired; sign in again",
 )
 TENANT_FORBIDDEN = ErrorSpec(
     "auth.tenant_forbidden",
@@ -45,7 +48,7 @@ PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/api/v1/auth/token"
 
 
 def platform_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Platform:
-    return connection.app.state.platform  # type: ignore[no-any-return]
+    return connection.app.state.platform
 
 
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):

@@ -17,9 +17,7 @@ from core.tenancy.tree import TenantTree
 MAX_FAILED_LOGINS = 5
 LOCKOUT = datetime.timedelta(minutes=15)
 
-INVALID_CREDENTIALS = ErrorSpec(
-    "auth.invalid_credentials", 401, "用户名或密码不正确", "Wrong username or password"
-)
+INVALID_CREDENTIALS = ErrorSpec("auth.invalid_credentials", 401, "用户名或密码不正确", "Wrong username or password")
 ACCOUNT_LOCKED = ErrorSpec(
     "auth.account_locked",
     403,
@@ -29,7 +27,10 @@ ACCOUNT_LOCKED = ErrorSpec(
 ACCOUNT_DISABLED = ErrorSpec("auth.account_disabled", 403, "该账号已停用，请联系管理员", "This account is disabled")
 USERNAME_TAKEN = ErrorSpec("user.username_taken", 409, "用户名 {username} 已存在", "Username {username} is taken")
 UNKNOWN_ROLE = ErrorSpec(
-    "user.unknown_role", 422, "没有名为 {role} 的角色；可选：{known}", "No role named {role}; known roles: {known}"
+    "user.unknown_role",
+    422,
+    "没有名为 {role} 的角色；可选：{known}",
+    "No role named {role}; known roles: {known}",
 )
 WEAK_PASSWORD = ErrorSpec(
     "user.weak_password",
@@ -111,7 +112,14 @@ async def create_user(
 
 
 async def grant_role(
-    session: AsyncSession, roles: RoleRegistry, tree: TenantTree, *, user: User, tenant_code: str, role: str, by: str
+    session: AsyncSession,
+    roles: RoleRegistry,
+    tree: TenantTree,
+    *,
+    user: User,
+    tenant_code: str,
+    role: str,
+    by: str,
 ) -> RoleGrant:
     if roles.get(role) is None:
         raise UNKNOWN_ROLE.error(field="role", role=role, known="、".join(roles.names()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.db.scope import TenantScope
@@ -31,7 +32,7 @@ class TokenRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
 
 
@@ -53,8 +54,13 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/token", opt={"public": True}, status_code=200, summary="Exchange a local username and password for a bearer token")
-    async def token(self, data: TokenRequest, request: Request[Any, Any, Any]) -> TokenResponse:
+    @post(
+        "/token",
+        opt={"public": True},
+        status_code=200,
+        summary="Exchange a local username and password for a bearer token",
+    )
+    async def token(self, data: JSONBody[TokenRequest], request: Request[Any, Any, Any]) -> TokenResponse:
         platform = platform_of(request)
         settings = platform.settings
         if settings.keycloak_enabled:
@@ -77,7 +83,11 @@ class AuthController(Controller):
         principal: Principal = provide_principal(request)
         tree = await tree_of(request)
         grants = [
-            GrantOut(tenant_code=tree.nodes[g.tenant_id].code, tenant_name=tree.nodes[g.tenant_id].name, role=g.role)
+            GrantOut(
+                tenant_code=tree.nodes[g.tenant_id].code,
+                tenant_name=tree.nodes[g.tenant_id].name,
+                role=g.role,
+            )
             for g in principal.grants
             if g.tenant_id in tree.nodes
         ]

@@ -53,8 +53,7 @@ FILE_TYPE_NOT_ALLOWED = ErrorSpec(
 FILE_TYPE_MISMATCH = ErrorSpec(
     "file.type_mismatch",
     415,
-    "文件内容与声明的类型不符：声明的是{declared_zh}，实际内容是{detected_zh}。"
-    "请确认文件没有被改过扩展名，再重新上传",
+    "文件内容与声明的类型不符：声明的是{declared_zh}，实际内容是{detected_zh}。请确认文件没有被改过扩展名，再重新上传",
     "The file's content does not match its declared type: declared as {declared_en}, "
     "but it is {detected_en}. "
     "Check that the file was not renamed to another extension, then upload again",

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,16 +63,14 @@ async def _row(session: AsyncSession, file_id: uuid.UUID) -> StoredFile:
 class FileController(Controller):
     path = "/api/v1/t/{tenant_code:str}/files"
     tags = ["files"]
-    dependencies = {"acting": provide_acting}
+    dependencies = {"acting": Provide(provide_acting, sync_to_thread=False)}
 
-    @post(
-        "/", opt={"permission": FILE_WRITE}, summary="Upload a file (multipart field 'file')", status_code=201
-    )
+    @post("/", opt={"permission": FILE_WRITE}, summary="Upload a file (multipart field 'file')", status_code=201)
     async def upload(
         self,
         request: Request[Principal, Any, Any],
-        acting: Acting,
-        db_session: AsyncSession,
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> FileOut:
         storage = platform_of(request).storage
@@ -105,9 +104,9 @@ class FileController(Controller):
     @get("/", opt={"permission": FILE_READ}, summary="Files of the tenant's subtree, newest first")
     async def list_files(
         self,
-        db_session: AsyncSession,
-        page: int = Parameter(default=1, ge=1),
-        page_size: int = Parameter(default=50, ge=1, le=200),
+        db_session: NamedDependency[AsyncSession],
+        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> FilePage:
         total = (await db_session.execute(select(func.count()).select_from(StoredFile))).scalar_one()
         rows = (
@@ -126,7 +125,7 @@ class FileController(Controller):
         summary="One file with a fresh short-lived download link",
     )
     async def get_file(
-        self, request: Request[Any, Any, Any], file_id: uuid.UUID, db_session: AsyncSession
+        self, request: Request[Any, Any, Any], file_id: FromPath[uuid.UUID], db_session: NamedDependency[AsyncSession]
     ) -> FileOut:
         row = await _row(db_session, file_id)
         url = await platform_of(request).storage.signed_url(row.key, download_name=row.original_name)
@@ -134,7 +133,7 @@ class FileController(Controller):
 
     @delete("/{file_id:uuid}", opt={"permission": FILE_WRITE}, summary="Delete a file", status_code=204)
     async def delete_file(
-        self, request: Request[Any, Any, Any], file_id: uuid.UUID, db_session: AsyncSession
+        self, request: Request[Any, Any, Any], file_id: FromPath[uuid.UUID], db_session: NamedDependency[AsyncSession]
     ) -> None:
         row = await _row(db_session, file_id)
         await db_session.delete(row)
@@ -149,7 +148,11 @@ class FileController(Controller):
     summary="Serve a local-disk file by signed link",
 )
 async def serve_local_file(
-    request: Request[Any, Any, Any], key: str, expires: str = "", sig: str = "", name: str | None = None
+    request: Request[Any, Any, Any],
+    key: FromPath[str],
+    expires: FromQuery[str] = "",
+    sig: FromQuery[str] = "",
+    name: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     storage = platform_of(request).storage
     key = key.lstrip("/")

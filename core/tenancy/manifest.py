@@ -67,10 +67,12 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     mapping["__key_lines__"] = {
-        str(key_node.value): key_node.start_mark.line + 1 for key_node, _ in node.value if isinstance(key_node, yaml.ScalarNode)
+        str(key_node.value): key_node.start_mark.line + 1
+        for key_node, _ in node.value
+        if isinstance(key_node, yaml.ScalarNode)
     }
     return mapping
 
@@ -112,12 +114,16 @@ def load_manifest(path: Path) -> Manifest:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
-        raise ManifestError(file, line, "-", f"YAML 格式错误：{getattr(exc, 'problem', exc)}", "YAML syntax error") from exc
+        raise ManifestError(
+            file, line, "-", f"YAML 格式错误：{getattr(exc, 'problem', exc)}", "YAML syntax error"
+        ) from exc
     if not isinstance(data, dict) or "tenants" not in data:
         raise ManifestError(file, 1, "tenants", "缺少顶层字段 tenants（单位列表）", "missing top-level 'tenants' list")
     version = data.get("version", 1)
     if version != 1:
-        raise ManifestError(file, data["__key_lines__"].get("version", 1), "version", "只支持 version: 1", "only version 1")
+        raise ManifestError(
+            file, data["__key_lines__"].get("version", 1), "version", "只支持 version: 1", "only version 1"
+        )
     unknown = set(data) - {"version", "tenants", "__line__", "__key_lines__"}
     if unknown:
         key = sorted(unknown)[0]
@@ -131,9 +137,15 @@ def load_manifest(path: Path) -> Manifest:
     def walk(items: list[Any], parent_code: str | None, list_line: int) -> None:
         for raw in items:
             if not isinstance(raw, dict):
-                raise ManifestError(file, list_line, "tenants", "每个单位应为一个映射（code、name …）", "each tenant is a mapping")
-            line = raw.get("__line__", list_line)
-            key_lines: dict[str, int] = raw.get("__key_lines__", {})
+                raise ManifestError(
+                    file,
+                    list_line,
+                    "tenants",
+                    "每个单位应为一个映射（code、name …）",
+                    "each tenant is a mapping",
+                )
+            line: int = raw.get("__line__", list_line)
+            key_lines: dict[str, int] = raw.get("__key_lines__") or {}
             try:
                 entry = TenantEntry.model_validate(_strip(raw))
             except ValidationError as exc:
@@ -148,8 +160,11 @@ def load_manifest(path: Path) -> Manifest:
                 ) from exc
             if entry.code in seen:
                 raise ManifestError(
-                    file, key_lines.get("code", line), "code",
-                    f"代码 {entry.code} 在第 {seen[entry.code]} 行已出现过", f"code repeated (first on line {seen[entry.code]})",
+                    file,
+                    key_lines.get("code", line),
+                    "code",
+                    f"代码 {entry.code} 在第 {seen[entry.code]} 行已出现过",
+                    f"code repeated (first on line {seen[entry.code]})",
                 )
             seen[entry.code] = key_lines.get("code", line)
             planned.append(PlannedTenant(entry, parent_code, line, key_lines))
@@ -166,7 +181,9 @@ class ApplyReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _virtual_tree(tree: TenantTree, planned: PlannedTenant, level: TenantLevel, parent: TenantNode | None) -> TenantTree:
+def _virtual_tree(
+    tree: TenantTree, planned: PlannedTenant, level: TenantLevel, parent: TenantNode | None
+) -> TenantTree:
     """Add a not-yet-written tenant to the in-memory tree so the rest of the file is checked against it."""
     fake_id = -(len(tree.nodes) + 1)
     node = TenantNode(
@@ -192,11 +209,15 @@ def check_against(tree: TenantTree, manifest: Manifest) -> None:
             current_parent = tree.nodes.get(existing.parent_id) if existing.parent_id is not None else None
             current_parent_code = current_parent.code if current_parent else None
             if current_parent_code != planned.parent_code:
-                err = service.PARENT_CHANGE.error(code=entry.code, old=current_parent_code or "-", new=planned.parent_code or "-")
+                err = service.PARENT_CHANGE.error(
+                    code=entry.code, old=current_parent_code or "-", new=planned.parent_code or "-"
+                )
                 raise ManifestError(manifest.file, where, "code", err.message("zh"), err.message("en"))
             if existing.level is not level:
                 raise ManifestError(
-                    manifest.file, planned.key_lines.get("level", where), "level",
+                    manifest.file,
+                    planned.key_lines.get("level", where),
+                    "level",
                     f"单位 {entry.code} 已登记为{existing.level.zh}，不能改为{level.zh}",
                     f"{entry.code} is already a {existing.level.value}",
                 )
@@ -205,8 +226,11 @@ def check_against(tree: TenantTree, manifest: Manifest) -> None:
             service.check_placement(tree, entry.code, level, planned.parent_code)
         except AppError as err:
             raise ManifestError(
-                manifest.file, planned.key_lines.get(err.field or "code", where), err.field or "code",
-                err.message("zh"), err.message("en"),
+                manifest.file,
+                planned.key_lines.get(err.field or "code", where),
+                err.field or "code",
+                err.message("zh"),
+                err.message("en"),
             ) from err
         parent = tree.find(planned.parent_code) if planned.parent_code else None
         tree = _virtual_tree(tree, planned, level, parent)

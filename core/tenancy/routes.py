@@ -7,11 +7,11 @@ cannot deactivate itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FORBIDDEN
@@ -35,7 +35,9 @@ def _visible(principal: Principal, tree: TenantTree, code: str) -> TenantNode:
     return node
 
 
-def _require_manage(principal: Principal, platform: Platform, tree: TenantTree, node: TenantNode | None) -> None:
+def _require_manage(
+    principal: NamedDependency[Principal], platform: Platform, tree: TenantTree, node: TenantNode | None
+) -> None:
     """``tenant.manage`` at ``node`` (the parent of what is changed); only a platform admin manages roots."""
     if principal.is_platform_admin:
         return
@@ -53,10 +55,10 @@ class TenantController(Controller):
     @get("/", opt=READ, summary="List the tenants you may see (optionally one subtree)")
     async def list_tenants(
         self,
-        principal: Principal,
-        db_session: AsyncSession,
-        root: str | None = Parameter(default=None, pattern=r"^\d{6}$", description="only this subtree"),
-        include_inactive: bool = True,
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        root: Annotated[str | None, QueryParameter(pattern=r"^\d{6}$", description="only this subtree")] = None,
+        include_inactive: FromQuery[bool] = True,
     ) -> TenantList:
         tree = await load_tree(db_session)
         visible = principal.visible_ids(tree)
@@ -69,7 +71,13 @@ class TenantController(Controller):
         return TenantList(items=items, total=len(items))
 
     @post("/", opt=MANAGE, summary="Create a tenant under a parent", status_code=201)
-    async def create_tenant(self, data: TenantCreate, principal: Principal, db_session: AsyncSession, request: Request[Any, Any, Any]) -> TenantOut:
+    async def create_tenant(
+        self,
+        data: JSONBody[TenantCreate],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> TenantOut:
         platform = platform_of(request)
         tree = await load_tree(db_session)
         parent = _visible(principal, tree, data.parent_code) if data.parent_code else None
@@ -80,13 +88,23 @@ class TenantController(Controller):
         return TenantOut.of_row(row, await load_tree(db_session))
 
     @get("/{tenant_code:str}", opt=READ, summary="Read one tenant")
-    async def get_tenant(self, tenant_code: str, principal: Principal, db_session: AsyncSession) -> TenantOut:
+    async def get_tenant(
+        self,
+        tenant_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+    ) -> TenantOut:
         tree = await load_tree(db_session)
         _visible(principal, tree, tenant_code)
         return TenantOut.of_row(await service.get_row(db_session, tenant_code), tree)
 
     @get("/{tenant_code:str}/subtree", opt=READ, summary="A tenant and everything below it, parents first")
-    async def subtree(self, tenant_code: str, principal: Principal, db_session: AsyncSession) -> TenantList:
+    async def subtree(
+        self,
+        tenant_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+    ) -> TenantList:
         tree = await load_tree(db_session)
         node = _visible(principal, tree, tenant_code)
         items = [TenantOut.of_node(n, tree) for n in tree.subtree(node.id)]
@@ -94,7 +112,12 @@ class TenantController(Controller):
 
     @patch("/{tenant_code:str}", opt=MANAGE, summary="Rename a tenant")
     async def update_tenant(
-        self, tenant_code: str, data: TenantUpdate, principal: Principal, db_session: AsyncSession, request: Request[Any, Any, Any]
+        self,
+        tenant_code: FromPath[str],
+        data: JSONBody[TenantUpdate],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
     ) -> TenantOut:
         tree = await self._managed(request, principal, db_session, tenant_code)
         row = await service.get_row(db_session, tenant_code)
@@ -103,7 +126,13 @@ class TenantController(Controller):
         return TenantOut.of_row(row, tree)
 
     @post("/{tenant_code:str}/deactivate", opt=MANAGE, summary="Deactivate a tenant and its subtree (data kept)")
-    async def deactivate(self, tenant_code: str, principal: Principal, db_session: AsyncSession, request: Request[Any, Any, Any]) -> TenantList:
+    async def deactivate(
+        self,
+        tenant_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> TenantList:
         await self._managed(request, principal, db_session, tenant_code)
         rows = await service.set_active(db_session, tenant_code, False)
         tree = await load_tree(db_session)
@@ -111,20 +140,33 @@ class TenantController(Controller):
         return TenantList(items=items, total=len(items))
 
     @post("/{tenant_code:str}/activate", opt=MANAGE, summary="Reactivate a tenant")
-    async def activate(self, tenant_code: str, principal: Principal, db_session: AsyncSession, request: Request[Any, Any, Any]) -> TenantOut:
+    async def activate(
+        self,
+        tenant_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> TenantOut:
         await self._managed(request, principal, db_session, tenant_code)
         rows = await service.set_active(db_session, tenant_code, True)
         return TenantOut.of_row(rows[0], await load_tree(db_session))
 
     @delete("/{tenant_code:str}", opt=MANAGE, summary="Delete a tenant that holds no data", status_code=204)
-    async def delete_tenant(self, tenant_code: str, principal: Principal, db_session: AsyncSession, request: Request[Any, Any, Any]) -> None:
+    async def delete_tenant(
+        self,
+        tenant_code: FromPath[str],
+        principal: NamedDependency[Principal],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> None:
         await self._managed(request, principal, db_session, tenant_code)
         await service.delete_tenant(db_session, tenant_code)
 
-    async def _managed(self, request: Request[Any, Any, Any], principal: Principal, session: AsyncSession, code: str) -> TenantTree:
+    async def _managed(
+        self, request: Request[Any, Any, Any], principal: NamedDependency[Principal], session: AsyncSession, code: str
+    ) -> TenantTree:
         tree = await load_tree(session)
         node = _visible(principal, tree, code)
         parent = tree.nodes.get(node.parent_id) if node.parent_id is not None else None
         _require_manage(principal, platform_of(request), tree, parent)
         return tree
-

@@ -12,7 +12,12 @@ from core.errors import ErrorSpec
 from core.tenancy.models import Tenant, TenantLevel
 from core.tenancy.tree import TENANT_NOT_FOUND, TenantTree, load_tree
 
-CODE_TAKEN = ErrorSpec("tenant.code_taken", 409, "行政区划代码 {code} 已被“{name}”使用", "Division code {code} is already used by {name}")
+CODE_TAKEN = ErrorSpec(
+    "tenant.code_taken",
+    409,
+    "行政区划代码 {code} 已被“{name}”使用",
+    "Division code {code} is already used by {name}",
+)
 BAD_PARENT_LEVEL = ErrorSpec(
     "tenant.parent_level",
     422,
@@ -20,10 +25,16 @@ BAD_PARENT_LEVEL = ErrorSpec(
     "A {level} tenant ({code}) must sit under a {allowed} tenant, not under the {parent_level} tenant {parent_code}",
 )
 PARENT_REQUIRED = ErrorSpec(
-    "tenant.parent_required", 422, "{level_zh}单位 {code} 必须指定上级单位（parent_code）", "A {level} tenant ({code}) needs a parent_code"
+    "tenant.parent_required",
+    422,
+    "{level_zh}单位 {code} 必须指定上级单位（parent_code）",
+    "A {level} tenant ({code}) needs a parent_code",
 )
 PROVINCE_HAS_NO_PARENT = ErrorSpec(
-    "tenant.province_parent", 422, "省级单位 {code} 不能有上级单位", "A province ({code}) cannot have a parent"
+    "tenant.province_parent",
+    422,
+    "省级单位 {code} 不能有上级单位",
+    "A province ({code}) cannot have a parent",
 )
 CODE_OUTSIDE_PARENT = ErrorSpec(
     "tenant.code_outside_parent",
@@ -32,7 +43,10 @@ CODE_OUTSIDE_PARENT = ErrorSpec(
     "Division code {code} is not within {parent_code} ({parent_name}): it should start with {prefix}",
 )
 PARENT_INACTIVE = ErrorSpec(
-    "tenant.parent_inactive", 409, "上级单位 {parent_code} 已停用，不能在其下新建或启用单位", "Parent {parent_code} is deactivated"
+    "tenant.parent_inactive",
+    409,
+    "上级单位 {parent_code} 已停用，不能在其下新建或启用单位",
+    "Parent {parent_code} is deactivated",
 )
 HAS_DATA = ErrorSpec(
     "tenant.has_data",

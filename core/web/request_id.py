@@ -24,7 +24,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 incoming = value.decode("latin-1")
                 break
         request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
-        state: dict[str, Any] = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

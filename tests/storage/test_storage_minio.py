@@ -26,9 +26,7 @@ from core.errors import AppError
 from core.storage import S3Store, StoredObject
 
 TENANT = "320102"
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + os.urandom(4096) + b"\xff\xd9"
-)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + os.urandom(4096) + b"\xff\xd9"
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 100
 
@@ -134,9 +132,7 @@ async def test_check_creates_the_bucket(minio_env: MinioEnv, raw: Minio) -> None
 
 
 async def test_round_trip_with_sha256_metadata(store: S3Store, raw: Minio, bucket: str) -> None:
-    obj = await store.put(
-        TENANT, JPEG, filename="支部活动合影.jpg", declared_type="image/jpeg", folder="photos"
-    )
+    obj = await store.put(TENANT, JPEG, filename="支部活动合影.jpg", declared_type="image/jpeg", folder="photos")
 
     assert isinstance(obj, StoredObject)
     assert obj.key.startswith(f"t/{TENANT}/photos/") and obj.key.endswith(".jpg")
@@ -168,9 +164,7 @@ async def test_oversize_refused_and_nothing_stored(minio_env: MinioEnv, raw: Min
 async def test_wrong_type_refused_and_nothing_stored(store: S3Store, raw: Minio, bucket: str) -> None:
     before = keys_in(raw, bucket)
     await refused(store.put(TENANT, ELF, filename="photo.jpg"), "file.type_not_allowed", 415)
-    await refused(
-        store.put(TENANT, PDF, filename="a.jpg", declared_type="image/jpeg"), "file.type_mismatch", 415
-    )
+    await refused(store.put(TENANT, PDF, filename="a.jpg", declared_type="image/jpeg"), "file.type_mismatch", 415)
     assert keys_in(raw, bucket) == before
 
 
@@ -235,9 +229,7 @@ async def test_check_ok(store: S3Store) -> None:
 
 
 async def test_closed_port_is_storage_unavailable(minio_env: MinioEnv) -> None:
-    down = S3Store(
-        f"127.0.0.1:{closed_port()}", minio_env.access_key, minio_env.secret_key, "yinling-x", secure=False
-    )
+    down = S3Store(f"127.0.0.1:{closed_port()}", minio_env.access_key, minio_env.secret_key, "yinling-x", secure=False)
     started = time.monotonic()
     try:
         error = await refused(down.check(), "storage.unavailable", 503)

@@ -31,11 +31,7 @@ SECRET = "unit-test-secret-0123456789abcdef"
 BASE_URL = "http://files.test"
 KEY_RE = re.compile(r"t/320102/files/\d{4}/\d{2}/[0-9a-f]{32}\.[a-z]+")
 
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    + bytes(range(256)) * 4
-    + b"\xff\xd9"
-)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 4 + b"\xff\xd9"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 40
@@ -172,9 +168,7 @@ async def test_original_name_is_reduced_to_a_plain_name(store: LocalDiskStore) -
     assert blank.original_name == "file.pdf"
 
 
-async def test_failed_write_leaves_nothing_behind(
-    store: LocalDiskStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_failed_write_leaves_nothing_behind(store: LocalDiskStore, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_replace(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -247,9 +241,7 @@ async def test_refusal_names_the_detected_type(store: LocalDiskStore) -> None:
     assert "Windows 程序（.exe）" in exe.message("zh")
     text = await refused(store.put(TENANT, TEXT, filename="a.jpg"), "file.type_not_allowed", 415)
     assert "无法识别" in text.message("zh")
-    docm = await refused(
-        store.put(TENANT, make_docx(macro=True), filename="a.docx"), "file.type_not_allowed", 415
-    )
+    docm = await refused(store.put(TENANT, make_docx(macro=True), filename="a.docx"), "file.type_not_allowed", 415)
     assert "含宏" in docm.message("zh")
 
 
@@ -266,9 +258,7 @@ async def test_refusal_names_the_detected_type(store: LocalDiskStore) -> None:
 async def test_declared_type_contradicting_content_refused(
     store: LocalDiskStore, data: bytes, declared: str, words: str
 ) -> None:
-    error = await refused(
-        store.put(TENANT, data, filename="x", declared_type=declared), "file.type_mismatch", 415
-    )
+    error = await refused(store.put(TENANT, data, filename="x", declared_type=declared), "file.type_mismatch", 415)
     assert words in error.message("zh")
     assert "renamed" in error.message("en")
     assert stored_files(store.root) == []
@@ -353,9 +343,7 @@ async def test_bad_tenant_code_refused(store: LocalDiskStore, tenant_code: str) 
     ["..", "../x", "a/../b", "/abs", "a//b", "files/", "Files", "a.b", "a\\b", "", "a/b/c/d/e", "x" * 41],
 )
 async def test_bad_folder_refused(store: LocalDiskStore, folder: str) -> None:
-    error = await refused(
-        store.put(TENANT, JPEG, filename="a.jpg", folder=folder), "file.invalid_location", 400
-    )
+    error = await refused(store.put(TENANT, JPEG, filename="a.jpg", folder=folder), "file.invalid_location", 400)
     assert error.field == "folder"
     assert stored_files(store.root) == []
 
@@ -476,9 +464,7 @@ def test_content_disposition_carries_any_name() -> None:
     assert "filename*=UTF-8''2025%E5%B9%B4%E5%BA%A6%20%22%E7%A7%AF%E5%88%86%22%20%E8%A1%A8.xlsx" in value
     fallback = value.split('filename="', 1)[1].split('"', 1)[0]
     assert fallback.isascii() and '"' not in fallback
-    assert (
-        content_disposition("../../a\r\nb.pdf") == "attachment; filename=\"ab.pdf\"; filename*=UTF-8''ab.pdf"
-    )
+    assert content_disposition("../../a\r\nb.pdf") == "attachment; filename=\"ab.pdf\"; filename*=UTF-8''ab.pdf"
 
 
 # --- factory -----------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from typing import Any
 from advanced_alchemy.types import GUID
 
 
-def compare_type(context: Any, inspected: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any) -> bool | None:
+def compare_type(
+    context: Any, inspected: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
     """SQLite reflects Advanced Alchemy's GUID (BINARY(16)) as NUMERIC: not a real difference."""
     if context.dialect.name == "sqlite" and isinstance(metadata_type, GUID):
         return False

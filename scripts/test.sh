@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command named in the README, and what CI runs (.ci/run calls exactly this):
+# start the real services, install the locked dependencies, lint, type-check, run the suite with coverage,
+# and check the Helm chart. Any missing service fails the run; nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v uv >/dev/null 2>&1; then
+  python3 -m pip install --quiet uv
+fi
+
+bash scripts/services.sh up
+# shellcheck disable=SC1091
+source "${YINLING_SERVICES_DIR:-.services}/env"
+
+uv sync --frozen
+echo "== ruff"
+uv run ruff check core plugins tests examples
+uv run ruff format --check core plugins tests examples
+echo "== mypy"
+uv run mypy
+echo "== pytest"
+set +e
+uv run pytest --cov --cov-report=term:skip-covered --cov-report=xml "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+[ "$status" -eq 0 ] || exit "$status"
+echo "== helm chart"
+bash scripts/check-helm.sh
