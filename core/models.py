@@ -2,8 +2,20 @@
 
 from core.audit.models import AuditEntry
 from core.db.base import metadata
+from core.events.models import EventDelivery, OutboxEvent
 from core.identity.models import RoleGrant, User
+from core.plugin_host.models import PluginActivation
 from core.storage.models import StoredFile
 from core.tenancy.models import Tenant
 
-__all__ = ["AuditEntry", "RoleGrant", "StoredFile", "Tenant", "User", "metadata"]
+__all__ = [
+    "AuditEntry",
+    "EventDelivery",
+    "OutboxEvent",
+    "PluginActivation",
+    "RoleGrant",
+    "StoredFile",
+    "Tenant",
+    "User",
+    "metadata",
+]

@@ -257,14 +257,23 @@ up_redis() {
   log "redis: ready on $HOST:$REDIS_PORT"
 }
 
+# Only stop the redis-server this state dir started (its pid file), never whatever else answers on the port.
 down_redis() {
-  if command -v redis-cli >/dev/null && redis_running; then
-    redis-cli -h "$HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-    log "redis: stopped"
-  else
+  local pidfile=$STATE_DIR/redis/redis.pid pid i
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile"
     log "redis: not running"
+    return 0
   fi
-  rm -f "$STATE_DIR/redis/redis.pid"
+  pid=$(cat "$pidfile")
+  redis-cli -h "$HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  for ((i = 0; i < 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  rm -f "$pidfile"
+  log "redis: stopped"
 }
 
 # --- MinIO (built from source through the Go module proxy) -------------------------------------------------------

@@ -71,4 +71,10 @@ async def test_up_compare_down_on_postgres() -> None:
 
 
 def test_the_core_is_one_labelled_branch() -> None:
-    assert heads(Settings()) == ["0001_core"]
+    from alembic.script import ScriptDirectory
+
+    from core.db.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config(Settings(), []))
+    assert len(heads(Settings(), extra=[])) == 1
+    assert [r.revision for r in script.get_revisions("core@base")] == ["0001_core"]

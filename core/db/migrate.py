@@ -31,14 +31,25 @@ def alembic_config(settings: Settings, extra_version_locations: Sequence[Path] =
     return cfg
 
 
-def upgrade(settings: Settings, revision: str = "heads", extra: Sequence[Path] = ()) -> None:
-    command.upgrade(alembic_config(settings, extra), revision)
+def installed_plugin_dirs() -> list[Path]:
+    """The migration folders of every plugin installed in this environment."""
+    from core.plugin_host.host import PluginHost
+
+    return PluginHost.discover().migration_dirs()
 
 
-def downgrade(settings: Settings, revision: str, extra: Sequence[Path] = ()) -> None:
-    command.downgrade(alembic_config(settings, extra), revision)
+def upgrade(settings: Settings, revision: str = "heads", extra: Sequence[Path] | None = None) -> None:
+    """Core and every installed plugin (``upgrade heads``), or ``extra`` folders when given."""
+    dirs = installed_plugin_dirs() if extra is None else extra
+    command.upgrade(alembic_config(settings, dirs), revision)
 
 
-def heads(settings: Settings, extra: Sequence[Path] = ()) -> list[str]:
-    script = ScriptDirectory.from_config(alembic_config(settings, extra))
+def downgrade(settings: Settings, revision: str, extra: Sequence[Path] | None = None) -> None:
+    dirs = installed_plugin_dirs() if extra is None else extra
+    command.downgrade(alembic_config(settings, dirs), revision)
+
+
+def heads(settings: Settings, extra: Sequence[Path] | None = None) -> list[str]:
+    dirs = installed_plugin_dirs() if extra is None else extra
+    script = ScriptDirectory.from_config(alembic_config(settings, dirs))
     return list(script.get_heads())

@@ -20,6 +20,7 @@ from litestar.middleware.base import DefineMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.recorder import AuditContext
+from core.db.engine import run_after_commit
 from core.db.scope import TenantScope
 from core.errors import FORBIDDEN, UNAUTHENTICATED, ErrorSpec
 from core.identity.principal import Principal, load_principal
@@ -164,5 +165,6 @@ async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncGenerator[
     try:
         async with session.begin():
             yield session
+        await run_after_commit(session)
     finally:
         await session.close()

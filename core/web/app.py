@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -16,10 +17,13 @@ from litestar.types import ControllerRouterHandler
 import core
 from core.audit.routes import AuditController
 from core.errors import EXCEPTION_HANDLERS
+from core.events.routes import EventController
+from core.events.worker import run_worker
 from core.identity.access import authentication_middleware, permission_guard, provide_db_session
 from core.identity.routes import AuthController
 from core.logging import configure_logging
 from core.platform import Platform
+from core.plugin_host.routes import PluginController, plugin_activation_guard
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
@@ -38,11 +42,33 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     TenantController,
     AuditController,
     FileController,
+    PluginController,
+    EventController,
     serve_local_file,
 )
 
 
-def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> Litestar:
+def plugin_routers(platform: Platform) -> list[Router]:
+    """Each plugin's routes, mounted once for the whole process under its name, behind the activation guard."""
+    routers = []
+    for name, handlers in platform.plugins.routes().items():
+        if handlers:
+            routers.append(
+                Router(
+                    path=f"/api/v1/t/{{tenant_code:str}}/{name}",
+                    route_handlers=handlers,
+                    guards=[plugin_activation_guard],
+                    opt={"plugin": name},
+                    tags=[f"plugin:{name}"],
+                )
+            )
+    return routers
+
+
+def create_app(
+    settings: Settings | None = None, *, platform: Platform | None = None, deliver_events: bool = True
+) -> Litestar:
+    """The app. ``deliver_events=False`` leaves event delivery to the caller (tests drive it by hand)."""
     settings = settings or (platform.settings if platform else Settings())
     if settings.env == "production":
         problems = settings.production_problems()
@@ -54,9 +80,16 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = None
+        if the_platform.events_inline and deliver_events:
+            worker = asyncio.create_task(run_worker(the_platform.dispatcher, the_platform.wake, stop))
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
             if owned:
                 await the_platform.close()
 
@@ -66,7 +99,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         store="rate_limit",
     )
     app = Litestar(
-        route_handlers=list(CORE_ROUTES),
+        route_handlers=[*CORE_ROUTES, *plugin_routers(the_platform)],
         dependencies={"db_session": Provide(provide_db_session)},
         guards=[permission_guard],
         middleware=[request_id_middleware, rate_limit.middleware, authentication_middleware()],

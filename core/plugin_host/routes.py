@@ -1,0 +1,226 @@
+"""``/api/v1/t/{tenant_code}/plugins``: programmes in a tenant (state and reason), switching them, their
+settings; ``/navigation``; and the activation guard every plugin route sits behind."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from litestar import Controller, Request, get, put
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, JSONBody
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.identity.access import Acting, current_principal, platform_of, provide_acting
+from core.identity.roles import PLUGIN_MANAGE, TENANT_READ
+from core.plugin_host import service
+from core.plugin_host.activation import effective_settings
+from core.plugin_host.declarations import NavItem, PluginContext
+from core.plugin_host.settings import plugin_defaults, schema_of
+
+CORE_NAVIGATION = (
+    NavItem("单位与项目", "Tenants & programmes", "tenants", TENANT_READ, order=10),
+    NavItem("操作日志", "Audit log", "audit", "audit.read", order=90),
+)
+
+
+class PluginState(BaseModel):
+    name: str
+    title_zh: str
+    title_en: str
+    version: str
+    active: bool
+    source: str
+    decided_by: str | None
+    reason_zh: str
+    reason_en: str
+    own_state: str | None
+    own_policy: str | None
+
+
+class PluginList(BaseModel):
+    items: list[PluginState]
+
+
+class ActivationChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["enabled", "disabled", "inherit"] | None = None
+    policy: Literal["mandate", "forbid", "none"] | None = None
+
+
+class SubtreeEffect(BaseModel):
+    tenant_code: str
+    active: bool
+    reason_zh: str
+
+
+class ActivationResult(BaseModel):
+    plugin: str
+    subtree: list[SubtreeEffect]
+
+
+class SettingsOut(BaseModel):
+    plugin: str
+    values: dict[str, Any]
+    origin: dict[str, str]
+    schema_: dict[str, Any] | None = None
+
+
+class SettingsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, Any]
+
+
+class NavOut(BaseModel):
+    plugin: str | None
+    label_zh: str
+    label_en: str
+    path: str
+    order: int
+
+
+async def plugin_activation_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Mounted on every plugin's router: the plugin must be active in the acting tenant, or 404."""
+    plugin = handler.opt.get("plugin")
+    acting = connection.state.get("acting")
+    if not isinstance(plugin, str) or not isinstance(acting, Acting):
+        return
+    platform = platform_of(connection)
+    snapshot = await platform.activation.get(platform.database)
+    effective = service.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)[plugin]
+    if not effective.active:
+        title_zh, title_en = platform.plugins.title(plugin)
+        raise service.PLUGIN_INACTIVE.error(
+            field="plugin",
+            tenant_code=acting.tenant.code,
+            tenant_name=acting.tenant.name,
+            title=title_zh,
+            title_en=title_en,
+            reason=effective.reason_zh,
+            reason_en=effective.reason_en,
+        )
+
+
+class PluginController(Controller):
+    path = "/api/v1/t/{tenant_code:str}"
+    tags = ["plugins"]
+    dependencies = {"acting": Provide(provide_acting, sync_to_thread=False)}
+
+    @get("/plugins", opt={"permission": TENANT_READ}, summary="Programmes in this tenant, with state and reason")
+    async def list_plugins(self, request: Request[Any, Any, Any], acting: NamedDependency[Acting]) -> PluginList:
+        platform = platform_of(request)
+        snapshot = await platform.activation.get(platform.database)
+        effective = service.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)
+        items = []
+        for name, loaded in sorted(platform.plugins.plugins.items()):
+            eff = effective[name]
+            own = snapshot.own(acting.tenant.id, name)
+            items.append(
+                PluginState(
+                    name=name,
+                    title_zh=loaded.info.title_zh,
+                    title_en=loaded.info.title_en,
+                    version=loaded.info.version,
+                    active=eff.active,
+                    source=eff.source,
+                    decided_by=eff.by,
+                    reason_zh=eff.reason_zh,
+                    reason_en=eff.reason_en,
+                    own_state=own.state if own else None,
+                    own_policy=own.policy if own else None,
+                )
+            )
+        return PluginList(items=items)
+
+    @put("/plugins/{plugin:str}", opt={"permission": PLUGIN_MANAGE}, summary="Enable, disable, mandate or forbid")
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        plugin: FromPath[str],
+        data: JSONBody[ActivationChange],
+    ) -> ActivationResult:
+        platform = platform_of(request)
+        principal = current_principal(request)
+        after = await service.change_activation(
+            db_session,
+            platform.plugins,
+            acting.tree,
+            acting.tenant,
+            plugin,
+            state=data.state,
+            policy=data.policy,
+            actor=principal.username if principal else "system",
+        )
+        from core.db.engine import after_commit
+
+        after_commit(db_session, platform.activation.invalidate)
+        subtree = [
+            SubtreeEffect(tenant_code=acting.tree.nodes[tid].code, active=eff.active, reason_zh=eff.reason_zh)
+            for tid, eff in sorted(after.items(), key=lambda kv: acting.tree.nodes[kv[0]].path)
+        ]
+        return ActivationResult(plugin=plugin, subtree=subtree)
+
+    @get("/plugins/{plugin:str}/settings", opt={"permission": TENANT_READ}, summary="Effective settings and origin")
+    async def get_settings(
+        self, request: Request[Any, Any, Any], acting: NamedDependency[Acting], plugin: FromPath[str]
+    ) -> SettingsOut:
+        platform = platform_of(request)
+        service.require_plugin(platform.plugins, plugin)
+        snapshot = await platform.activation.get(platform.database)
+        values, origin = effective_settings(
+            acting.tree, snapshot, acting.tenant.id, plugin, plugin_defaults(platform.plugins, plugin)
+        )
+        schema = schema_of(platform.plugins, plugin)
+        return SettingsOut(plugin=plugin, values=values, origin=origin, schema_=schema.model_json_schema() if schema else None)
+
+    @put("/plugins/{plugin:str}/settings", opt={"permission": PLUGIN_MANAGE}, summary="Override settings here")
+    async def put_settings(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        plugin: FromPath[str],
+        data: JSONBody[SettingsChange],
+    ) -> SettingsOut:
+        platform = platform_of(request)
+        principal = current_principal(request)
+        values, origin = await service.change_settings(
+            db_session, platform.plugins, acting.tree, acting.tenant, plugin, data.values,
+            actor=principal.username if principal else "system",
+        )
+        from core.db.engine import after_commit
+
+        after_commit(db_session, platform.activation.invalidate)
+        return SettingsOut(plugin=plugin, values=values, origin=origin)
+
+    @get("/navigation", opt={"permission": TENANT_READ}, summary="Navigation: the core's and active plugins'")
+    async def navigation(
+        self, request: Request[Any, Any, Any], acting: NamedDependency[Acting], db_session: NamedDependency[AsyncSession]
+    ) -> list[NavOut]:
+        platform = platform_of(request)
+        principal = current_principal(request)
+        snapshot = await platform.activation.get(platform.database)
+        effective = service.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)
+        active = [name for name, eff in effective.items() if eff.active]
+
+        def allowed(item: NavItem) -> bool:
+            return principal is not None and principal.can(acting.tree, platform.roles, acting.tenant.id, item.permission)
+
+        out = [NavOut(plugin=None, label_zh=i.label_zh, label_en=i.label_en, path=i.path, order=i.order) for i in CORE_NAVIGATION if allowed(i)]
+        for name in active:
+            values, _ = effective_settings(acting.tree, snapshot, acting.tenant.id, name, plugin_defaults(platform.plugins, name))
+            context = PluginContext(
+                plugin=name, tenant=acting.tenant, tree=acting.tree, session=db_session, settings=values,
+                principal=principal, roles=platform.roles,
+            )
+            for plugin_name, items in await platform.plugins.acall_each("navigation", only=[name], context=context):
+                for item in items or []:
+                    if isinstance(item, NavItem) and allowed(item):
+                        out.append(NavOut(plugin=plugin_name, label_zh=item.label_zh, label_en=item.label_en, path=f"{plugin_name}/{item.path}", order=item.order))
+        return sorted(out, key=lambda n: (n.order, n.path))
