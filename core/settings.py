@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     keycloak_client_secret: SecretStr = SecretStr("")
     keycloak_admin_client_id: str = ""
     keycloak_admin_client_secret: SecretStr = SecretStr("")
+    keycloak_group_root: str = ""
+    session_max_age_seconds: int = 8 * 3600
 
     public_url: str = "http://127.0.0.1:8000"
     log_format: Literal["text", "json"] = "text"
@@ -116,4 +118,6 @@ class Settings(BaseSettings):
             problems.append(
                 "YINLING_KEYCLOAK_URL and YINLING_KEYCLOAK_REALM must be set (local accounts are for the demo)"
             )
+        elif not (self.keycloak_client_id and self.keycloak_client_secret.get_secret_value()):
+            problems.append("YINLING_KEYCLOAK_CLIENT_ID and _CLIENT_SECRET must be set (the web client's login)")
         return problems

@@ -77,4 +77,5 @@ def test_the_core_is_one_labelled_branch() -> None:
 
     script = ScriptDirectory.from_config(alembic_config(Settings(), []))
     assert len(heads(Settings(), extra=[])) == 1
-    assert [r.revision for r in script.get_revisions("core@base")] == ["0001_core"]
+    base = script.get_revision("0001_core")
+    assert base is not None and base.branch_labels == {"core"} and base.down_revision is None
