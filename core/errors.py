@@ -105,11 +105,10 @@ _STATUS_SPECS = {
     429: RATE_LIMITED,
 }
 
-# Chinese wording for the validation error types pydantic and msgspec produce most often.
+# Chinese wording for the validation error types pydantic and msgspec produce most often (types whose
+# English message carries a limit, like "at least 3 characters", are translated from the text below).
 _ZH_VALIDATION = {
     "missing": "必填",
-    "string_too_short": "内容太短",
-    "string_too_long": "内容太长",
     "string_pattern_mismatch": "格式不正确",
     "string_type": "应为文字",
     "int_parsing": "应为整数",
@@ -121,8 +120,6 @@ _ZH_VALIDATION = {
     "date_from_datetime_parsing": "日期格式不正确（应为 YYYY-MM-DD）",
     "extra_forbidden": "不允许的字段",
     "value_error": "取值不正确",
-    "greater_than_equal": "数值太小",
-    "less_than_equal": "数值太大",
     "json_invalid": "不是有效的 JSON",
     "model_type": "应为对象",
     "list_type": "应为列表",

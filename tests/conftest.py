@@ -19,14 +19,21 @@ from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import tests.fixture_plugins.sample as sample_plugin
 from core.db.engine import create_engine
-from core.db.migrate import upgrade
+from core.db.migrate import installed_plugin_dirs, upgrade
 from core.platform import Platform
 from core.settings import Settings
 from core.web.app import create_app
 from tests.support import seed_world
 
 REPO = Path(__file__).resolve().parent.parent
+TEST_PLUGINS = (sample_plugin,)
+
+
+def migration_dirs_for_tests() -> list[Path]:
+    """Installed plugins' branches plus the test fixture plugin's."""
+    return [*installed_plugin_dirs(), sample_plugin.HERE / "migrations"]
 
 
 def _load_services_env() -> None:
@@ -81,7 +88,7 @@ def pg_urls() -> Iterator[dict[str, str]]:
     asyncio.run(admin(f'CREATE DATABASE "{dbname}"'))
     urls = {"owner": _with_db(owner_url, dbname), "app": _with_db(app_url, dbname), "name": dbname}
     settings = Settings(database_url=urls["app"], database_migration_url=urls["owner"], db_app_role="yinling_app")
-    upgrade(settings)
+    upgrade(settings, extra=migration_dirs_for_tests())
     yield urls
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
@@ -132,7 +139,7 @@ def service_settings(pg_urls: dict[str, str], **overrides: Any) -> Settings:
 async def pg_platform(pg_urls: dict[str, str], owner_engine: AsyncEngine) -> AsyncIterator[Platform]:
     """A platform on the real services with an empty database."""
     await truncate_all(owner_engine)
-    platform = Platform.from_settings(service_settings(pg_urls))
+    platform = Platform.from_settings(service_settings(pg_urls), extra_plugins=TEST_PLUGINS)
     # Each test starts with empty stores too (rate-limit counters and the like).
     await platform.stores.get("rate_limit").delete_all()
     yield platform

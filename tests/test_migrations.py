@@ -19,7 +19,7 @@ from core.db.engine import create_engine
 from core.db.migrate import downgrade, heads, upgrade
 from core.db.migrations.env_support import compare_type
 from core.settings import Settings
-from tests.conftest import require_env
+from tests.conftest import require_env, migration_dirs_for_tests
 
 
 async def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
@@ -37,14 +37,15 @@ async def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
 
 
 async def check_round_trip(settings: Settings) -> None:
-    await asyncio.to_thread(upgrade, settings)
+    dirs = migration_dirs_for_tests()
+    await asyncio.to_thread(upgrade, settings, "heads", dirs)
     diff, tables = await _diff_and_tables(settings.effective_migration_url)
     assert diff == [], f"models and migrations disagree: {diff}"
-    assert {"tenant", "user_account", "role_grant", "audit_entry", "stored_file"} <= tables
-    await asyncio.to_thread(downgrade, settings, "base")
+    assert {"tenant", "user_account", "role_grant", "audit_entry", "stored_file", "sample_effect"} <= tables
+    await asyncio.to_thread(downgrade, settings, "base", dirs)
     _, tables = await _diff_and_tables(settings.effective_migration_url)
     assert tables == {"alembic_version"}
-    await asyncio.to_thread(upgrade, settings)
+    await asyncio.to_thread(upgrade, settings, "heads", dirs)
 
 
 async def test_up_compare_down_on_sqlite(tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ def installed_plugin_dirs() -> list[Path]:
 def upgrade(settings: Settings, revision: str = "heads", extra: Sequence[Path] | None = None) -> None:
     """Core and every installed plugin (``upgrade heads``), or ``extra`` folders when given."""
     dirs = installed_plugin_dirs() if extra is None else extra
+    if not settings.is_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings, dirs), revision)
 
 

@@ -23,7 +23,9 @@ from core.audit.recorder import AuditContext
 from core.db.engine import run_after_commit
 from core.db.scope import TenantScope
 from core.errors import FORBIDDEN, UNAUTHENTICATED, ErrorSpec
+from core.identity.oidc import InvalidToken, platform_user_for, provider_of
 from core.identity.principal import Principal, load_principal
+from core.identity.sessions import authenticate_session
 from core.identity.tokens import decode_local_token
 from core.tenancy.tree import TenantNode, TenantTree, load_tree
 
@@ -45,7 +47,7 @@ TENANT_FORBIDDEN = ErrorSpec(
     "You lack the '{permission}' permission in tenant {code} ({name})",
 )
 
-PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/api/v1/auth/token", "/files/local", "/static")
+PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/schema", "/api/v1/auth/token", "/files/local", "/static", "/auth/")
 
 
 def platform_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Platform:
@@ -53,21 +55,34 @@ def platform_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Platform:
 
 
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    """Bearer tokens → :class:`Principal`. No token means anonymous; the guard decides if that is enough."""
+    """Bearer token or, without one, the browser's session cookie → :class:`Principal`; neither is anonymous
+    and the guard decides if that is enough. A request with an ``Authorization`` header is judged by that
+    header alone (never by its cookies): the CSRF exemption of bearer calls relies on it.
+
+    Bearer tokens are Keycloak access tokens when Keycloak is configured (local tokens are then refused) and
+    the platform's own HS256 tokens otherwise.
+    """
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         if not header:
-            return AuthenticationResult(user=None, auth=None)
+            return await authenticate_session(connection)
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise TOKEN_INVALID.error()
         platform = platform_of(connection)
-        try:
-            claims = decode_local_token(platform.settings.secret_key.get_secret_value(), token.strip())
-            user_id = uuid.UUID(str(claims["sub"]))
-        except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
-            raise TOKEN_INVALID.error() from exc
+        if platform.settings.keycloak_enabled:
+            try:
+                claims = await provider_of(connection.app).verify(token.strip())
+            except InvalidToken as exc:
+                raise TOKEN_INVALID.error() from exc
+            user_id = await platform_user_for(platform.database, claims)
+        else:
+            try:
+                claims = decode_local_token(platform.settings.secret_key.get_secret_value(), token.strip())
+                user_id = uuid.UUID(str(claims["sub"]))
+            except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
+                raise TOKEN_INVALID.error() from exc
         async with platform.database.session(TenantScope.system()) as session:
             principal = await load_principal(session, user_id)
         if principal is None:

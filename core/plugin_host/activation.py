@@ -60,6 +60,10 @@ class ActivationSnapshot:
     def own(self, tenant_id: int, plugin: str) -> Setting | None:
         return self.rows.get((tenant_id, plugin))
 
+    def with_row(self, tenant_id: int, plugin: str, setting: Setting) -> ActivationSnapshot:
+        """A copy with one tenant's row replaced (a change not yet committed)."""
+        return ActivationSnapshot({**self.rows, (tenant_id, plugin): setting})
+
 
 def _resolve_one(tree: TenantTree, snapshot: ActivationSnapshot, tenant_id: int, plugin: str) -> Effective:
     lineage = tree.lineage(tenant_id)
@@ -148,6 +152,11 @@ class ActivationCache:
                 self._snapshot = await load_snapshot(session)
             self._version = version
         return self._snapshot
+
+    async def fresh(self, database: Any) -> ActivationSnapshot:
+        """The committed state straight from the database (before a change, not from the cache)."""
+        async with database.session(TenantScope.system()) as session:
+            return await load_snapshot(session)
 
     async def invalidate(self) -> None:
         """Called after a change committed: every process reloads on its next request."""

@@ -104,7 +104,7 @@ class PluginHost:
 
     def _register(self, source: str, module: ModuleType, info: PluginInfo) -> None:
         known = _hook_names()
-        implemented = [n for n in dir(module) if hasattr(getattr(module, n), f"{hookspecs.PROJECT}_impl")]
+        implemented = [n for n in dir(module) if self.pm.parse_hookimpl_opts(module, n) is not None]
         unknown = sorted(set(implemented) - known)
         if unknown:
             self._fail(source, f"implements unknown hooks (misspelt?): {', '.join(unknown)}")
@@ -121,8 +121,27 @@ class PluginHost:
                 self.pm.unregister(module)
             self._fail(source, f"hooks rejected: {exc}")
             return
+        problem = self._check_models(info.name)
+        if problem:
+            self.pm.unregister(module)
+            self._fail(source, problem)
+            return
         self.plugins[info.name] = LoadedPlugin(info, module, source, sorted(implemented))
         logger.info("plugin %s %s loaded from %s", info.name, info.version, source)
+
+    def _check_models(self, plugin: str) -> str | None:
+        """A table with a ``tenant_id`` column must be :class:`TenantOwned`, or isolation would not apply."""
+        from core.db.base import is_tenant_owned
+
+        for _, models in self.call_one_sync(plugin, "register_models"):
+            for model in models or []:
+                table = getattr(model, "__table__", None)
+                if table is not None and "tenant_id" in table.columns and not is_tenant_owned(model):
+                    return f"table {table.name} has tenant_id but its model does not mix in TenantOwned"
+        return None
+
+    def call_one_sync(self, plugin: str, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        return [(name, result) for name, result in self.call_each(hook, **kwargs) if name == plugin]
 
     def _fail(self, source: str, reason: str) -> None:
         logger.error("plugin left out (%s): %s", source, reason)

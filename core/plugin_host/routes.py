@@ -156,6 +156,7 @@ class PluginController(Controller):
             state=data.state,
             policy=data.policy,
             actor=principal.username if principal else "system",
+            snapshot=await platform.activation.fresh(platform.database),
         )
         from core.db.engine import after_commit
 
@@ -193,6 +194,7 @@ class PluginController(Controller):
         values, origin = await service.change_settings(
             db_session, platform.plugins, acting.tree, acting.tenant, plugin, data.values,
             actor=principal.username if principal else "system",
+            snapshot=await platform.activation.fresh(platform.database),
         )
         from core.db.engine import after_commit
 

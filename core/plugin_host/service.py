@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import VALIDATION_FAILED, ErrorSpec
-from core.plugin_host.activation import ActivationSnapshot, Effective, effective_settings, load_snapshot, resolve
+from core.plugin_host.activation import ActivationSnapshot, Effective, Setting, effective_settings, resolve
 from core.plugin_host.declarations import PluginContext
 from core.plugin_host.host import PluginHost
 from core.plugin_host.models import PluginActivation
@@ -86,13 +86,17 @@ async def change_activation(
     state: StateChange | None,
     policy: PolicyChange | None,
     actor: str,
-    context_extra: dict[str, Any] | None = None,
+    snapshot: ActivationSnapshot,
 ) -> dict[int, Effective]:
     """Apply the change, call on_tenant_enabled/disabled where the effective state flipped, and return the
-    new effective state of this plugin across the tenant's subtree."""
+    new effective state of this plugin across the tenant's subtree.
+
+    ``snapshot`` is the committed activation of the whole tree (ancestors' rows are outside the acting
+    tenant's scope, so the caller reads them with system scope); the change is applied to it in memory.
+    """
     require_plugin(host, plugin)
     title_zh, title_en = host.title(plugin)
-    before_snapshot = await load_snapshot(session)
+    before_snapshot = snapshot
     above = _decided_above(tree, before_snapshot, tenant, plugin)
     if above is not None:
         contradicts = (state == "disabled" and above.active) or (state == "enabled" and not above.active)
@@ -113,7 +117,7 @@ async def change_activation(
     row.updated_by = actor
     await session.flush()
 
-    after_snapshot = await load_snapshot(session)
+    after_snapshot = before_snapshot.with_row(tenant.id, plugin, Setting(row.state, row.policy, dict(row.settings or {})))
     turning_on = (state == "enabled" or policy == "mandate")
     if turning_on:
         for dep in deps[plugin]:
@@ -138,8 +142,12 @@ async def change_settings(
     plugin: str,
     overrides: dict[str, Any],
     actor: str,
+    snapshot: ActivationSnapshot,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Set (value) or clear (None) the tenant's overrides; the merged result must validate."""
+    """Set (value) or clear (None) the tenant's overrides; the merged result must validate.
+
+    ``snapshot`` is the committed activation of the whole tree, read with system scope (see above).
+    """
     require_plugin(host, plugin)
     row = await _row(session, tenant.id, plugin)
     own = dict(row.settings or {})
@@ -148,7 +156,6 @@ async def change_settings(
             own.pop(key, None)
         else:
             own[key] = value
-    snapshot = await load_snapshot(session)
     defaults = plugin_defaults(host, plugin)
     unknown = sorted(set(own) - set(defaults))
     if unknown:
@@ -162,4 +169,5 @@ async def change_settings(
     row.settings = {k: validated[k] for k in own}
     row.updated_by = actor
     await session.flush()
-    return effective_settings(tree, await load_snapshot(session), tenant.id, plugin, defaults)
+    after = snapshot.with_row(tenant.id, plugin, Setting(row.state, row.policy, dict(row.settings)))
+    return effective_settings(tree, after, tenant.id, plugin, defaults)

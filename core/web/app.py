@@ -20,7 +20,11 @@ from core.errors import EXCEPTION_HANDLERS
 from core.events.routes import EventController
 from core.events.worker import run_worker
 from core.identity.access import authentication_middleware, permission_guard, provide_db_session
+from core.identity.login_routes import LoginController
 from core.identity.routes import AuthController
+from core.identity.sessions import session_middleware
+from core.identity.user_routes import UserController
+from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
 from core.platform import Platform
 from core.plugin_host.routes import PluginController, plugin_activation_guard
@@ -39,6 +43,8 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     health,
     ready,
     AuthController,
+    LoginController,
+    UserController,
     TenantController,
     AuditController,
     FileController,
@@ -102,7 +108,14 @@ def create_app(
         route_handlers=[*CORE_ROUTES, *plugin_routers(the_platform)],
         dependencies={"db_session": Provide(provide_db_session)},
         guards=[permission_guard],
-        middleware=[request_id_middleware, rate_limit.middleware, authentication_middleware()],
+        middleware=[
+            request_id_middleware,
+            rate_limit.middleware,
+            session_middleware(settings),
+            csrf_middleware(settings),
+            authentication_middleware(),
+        ],
+        before_send=[security_headers(settings)],
         exception_handlers=EXCEPTION_HANDLERS,
         stores=the_platform.stores,
         openapi_config=OpenAPIConfig(
