@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
@@ -17,9 +18,14 @@ from core.db.scope import TenantScope
 from core.identity.accounts import create_user, grant_role
 from core.identity.models import User
 from core.identity.roles import RoleRegistry
+from core.plugin_host.activation import effective_settings, load_snapshot
+from core.plugin_host.declarations import PluginContext
+from core.plugin_host.host import PluginHost
+from core.plugin_host.service import effective_in
+from core.plugin_host.settings import plugin_defaults
 from core.settings import Settings
 from core.tenancy.manifest import apply_manifest, load_manifest
-from core.tenancy.tree import load_tree
+from core.tenancy.tree import TenantTree, load_tree
 
 DEMO_PASSWORD = "yinling2026"  # noqa: S105 - printed by `yinling demo`, refused in production
 
@@ -56,11 +62,24 @@ def demo_manifest_path() -> Path:
     raise FileNotFoundError("tenants/demo.yaml is missing from this installation")
 
 
+async def seed_plugin_demo_data(session: AsyncSession, host: PluginHost, tree: TenantTree) -> None:
+    """Each plugin seeds the tenants where it is active (the hook is idempotent: the demo may run again)."""
+    snapshot = await load_snapshot(session)
+    for node in tree.walk():
+        active = effective_in(host, tree, snapshot, node.id)
+        for name, effective in active.items():
+            if not effective.active:
+                continue
+            values, _ = effective_settings(tree, snapshot, node.id, name, plugin_defaults(host, name))
+            await host.call_one(name, "demo_data", context=PluginContext(name, node, tree, session, values))
+
+
 async def seed_demo(settings: Settings) -> list[DemoLogin]:
+    host = PluginHost.discover()
     database = Database(create_engine(settings.effective_database_url))
     try:
         async with database.session(TenantScope.system()) as session:
-            await apply_manifest(session, load_manifest(demo_manifest_path()))
+            await apply_manifest(session, load_manifest(demo_manifest_path()), host)
             tree = await load_tree(session)
             roles = RoleRegistry()
             for login in DEMO_LOGINS:

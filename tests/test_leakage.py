@@ -12,7 +12,10 @@ from typing import Any
 
 import httpx
 from litestar import Litestar
+from sqlalchemy import select
 
+from core.db.scope import TenantScope
+from core.platform import Platform
 from tests.support import token
 
 PNG = (
@@ -59,9 +62,40 @@ def fill(path: str, tenant_code: str, object_id: str) -> str:
     return PARAM.sub(value, path)
 
 
+async def empower(platform: Platform, world: dict[str, Any]) -> None:
+    """Every plugin mandated province-wide and every role granted to both county admins in their counties,
+    so that only tenant isolation stands between county A and county B."""
+    from core.identity.accounts import grant_role
+    from core.identity.models import User
+    from core.plugin_host.activation import load_snapshot
+    from core.plugin_host.service import change_activation
+
+    tree = world["tree"]
+    async with platform.database.session(TenantScope.system()) as session:
+        for name in platform.plugins.plugins:
+            snapshot = await load_snapshot(session)
+            await change_activation(
+                session,
+                platform.plugins,
+                tree,
+                tree.get("320000"),
+                name,
+                state=None,
+                policy="mandate",
+                actor="test",
+                snapshot=snapshot,
+            )
+        for username, code in (("xw-admin", "320102"), ("qh-admin", "320104")):
+            user = (await session.execute(select(User).where(User.username == username))).scalar_one()
+            for role in platform.roles.names():
+                await grant_role(session, platform.roles, tree, user=user, tenant_code=code, role=role, by="test")
+    await platform.activation.invalidate()
+
+
 async def test_county_a_cannot_reach_county_b_through_any_route(
-    pg_app: Litestar, client: httpx.AsyncClient, world: dict[str, Any]
+    pg_app: Litestar, client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform
 ) -> None:
+    await empower(pg_platform, world)
     a = await token(client, "xw-admin")  # 玄武区 320102
     b = await token(client, "qh-admin")  # 秦淮区 320104
     b_file = await upload(client, b, "320104")
@@ -81,7 +115,11 @@ async def test_county_a_cannot_reach_county_b_through_any_route(
             response = await client.request(
                 method, url, headers=a, json={} if method in {"POST", "PATCH", "PUT"} else None
             )
-            assert response.status_code == 404, f"{method} {url} answered {response.status_code}: {response.text}"
+            # 422 means the empty body was refused before any row was looked up: nothing of B was touched.
+            refused_body = response.status_code == 422 and response.json()["error"]["code"] == "validation.failed"
+            assert response.status_code == 404 or refused_body, (
+                f"{method} {url}: {response.status_code} {response.text}"
+            )
         checked.append(f"{method} {path}")
     assert len(checked) >= 6
 

@@ -139,3 +139,79 @@ def test_cli_apply_reports_and_refuses_bad_files(pg_urls: dict[str, str], tmp_pa
     again = runner.invoke(main, ["tenants", "apply", str(demo_manifest_path())])
     assert "未变 unchanged 8" in again.output
     assert os.environ["YINLING_DATABASE_URL"] == pg_urls["owner"]
+
+
+PLUGINS_MANIFEST = """version: 1
+tenants:
+  - code: "320000"
+    name: 江苏省
+    plugins:
+      sample: {policy: mandate, settings: {points_per_event: 4}}
+    children:
+      - code: "320100"
+        name: 南京市
+        children:
+          - code: "320102"
+            name: 玄武区
+            plugins:
+              sample:
+                settings: {label: 玄武}
+"""
+
+
+async def test_the_plugins_section_sets_activation_and_settings_idempotently(
+    pg_platform: Platform, tmp_path: Path
+) -> None:
+    from core.plugin_host.activation import effective_settings, load_snapshot, resolve
+    from core.tenancy.tree import load_tree
+
+    path = tmp_path / "plugins.yaml"
+    path.write_text(PLUGINS_MANIFEST, encoding="utf-8")
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        first = await apply_manifest(session, load_manifest(path), pg_platform.plugins)
+    assert first.plugin_changes == [
+        "320000:sample",
+        "320000:sample:settings",
+        "320102:sample",
+        "320102:sample:settings",
+    ]
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        second = await apply_manifest(session, load_manifest(path), pg_platform.plugins)
+        tree = await load_tree(session)
+        snapshot = await load_snapshot(session)
+    assert second.plugin_changes == [] and second.created == []
+    county = tree.get("320102").id
+    assert resolve(tree, snapshot, county, {"sample": ()})["sample"].reason_en == "mandated by 320000"
+    values, origin = effective_settings(tree, snapshot, county, "sample", {"points_per_event": 1, "label": "示例"})
+    assert values == {"points_per_event": 4, "label": "玄武"}
+    assert origin == {"points_per_event": "320000", "label": "320102"}
+
+
+@pytest.mark.parametrize(
+    ("replace", "field", "fragment"),
+    [
+        ("sample: {policy: mandate, settings: {points_per_event: 4}}", "plugins.ghost", "没有安装名为 ghost"),
+        ("sample: {policy: forbid}", "plugins.sample", "320000"),
+        ("sample: {policy: mandate, settings: {points_per_event: 400}}", "plugins.sample", "不能大于 100"),
+    ],
+)
+async def test_bad_plugin_directives_name_the_line_and_apply_nothing(
+    pg_platform: Platform, tmp_path: Path, replace: str, field: str, fragment: str
+) -> None:
+    text = PLUGINS_MANIFEST
+    if field == "plugins.ghost":
+        text = text.replace("sample:\n                settings: {label: 玄武}", "ghost: enabled")
+    elif "forbid" in replace:
+        text = text.replace("sample: {policy: mandate, settings: {points_per_event: 4}}", replace).replace(
+            "sample:\n                settings: {label: 玄武}", "sample: enabled"
+        )
+    else:
+        text = text.replace("sample: {policy: mandate, settings: {points_per_event: 4}}", replace)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        async with pg_platform.database.session(TenantScope.system()) as session:
+            await apply_manifest(session, load_manifest(path), pg_platform.plugins)
+    assert caught.value.field == field and fragment in caught.value.reason, caught.value
+    assert caught.value.line in (6, 14)
+    assert await tenant_rows(pg_platform) == []

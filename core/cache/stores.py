@@ -32,20 +32,20 @@ class FailOpenStore(Store):
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         try:
             await self.inner.set(key, value, expires_in)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any backend failure fails open
             logger.warning("store unavailable, set(%s) skipped: %s", key, exc)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         try:
             return await self.inner.get(key, renew_for)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any backend failure fails open
             logger.warning("store unavailable, get(%s) answered empty: %s", key, exc)
             return None
 
     async def delete(self, key: str) -> None:
         try:
             await self.inner.delete(key)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any backend failure fails open
             logger.warning("store unavailable, delete(%s) skipped: %s", key, exc)
 
     async def delete_all(self) -> None:
@@ -54,13 +54,13 @@ class FailOpenStore(Store):
     async def exists(self, key: str) -> bool:
         try:
             return await self.inner.exists(key)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any backend failure fails open
             return False
 
     async def expires_in(self, key: str) -> int | None:
         try:
             return await self.inner.expires_in(key)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any backend failure fails open
             return None
 
 

@@ -127,7 +127,9 @@ class Dispatcher:
             delivery.last_error = None
         return True
 
-    async def _call(self, session: AsyncSession, event: OutboxEvent, consumer: str, attempt: int, snapshot: Any) -> None:
+    async def _call(
+        self, session: AsyncSession, event: OutboxEvent, consumer: str, attempt: int, snapshot: Any
+    ) -> None:
         tree = await load_tree(session)
         tenant = tree.nodes[event.tenant_id]
         values, _ = effective_settings(tree, snapshot, tenant.id, consumer, plugin_defaults(self.host, consumer))
@@ -140,7 +142,9 @@ class Dispatcher:
             source=event.source,
             occurred_at=event.occurred_at,
         )
-        context = EventContext(plugin=consumer, tenant=tenant, tree=tree, session=session, settings=values, attempt=attempt)
+        context = EventContext(
+            plugin=consumer, tenant=tenant, tree=tree, session=session, settings=values, attempt=attempt
+        )
         await self.host.call_one(consumer, "on_event", strict=True, event=domain_event, context=context)
 
     async def run_once(self) -> int:

@@ -13,7 +13,9 @@ from core.events.models import OutboxEvent
 WAKE_KEY = "events_wake"
 
 
-async def emit(session: AsyncSession, *, tenant_id: int, name: str, payload: dict[str, Any], source: str) -> OutboxEvent:
+async def emit(
+    session: AsyncSession, *, tenant_id: int, name: str, payload: dict[str, Any], source: str
+) -> OutboxEvent:
     """Record that ``name`` happened in ``tenant_id``; delivered to active plugins after commit."""
     event = OutboxEvent(tenant_id=tenant_id, name=name, payload=payload, source=source)
     session.add(event)

@@ -21,7 +21,7 @@ REDIS_WAKE_KEY = "yinling:events:wake"
 class Wake(Protocol):
     async def notify(self) -> None: ...
 
-    async def wait(self, timeout: float) -> None: ...
+    async def wait(self, seconds: float) -> None: ...
 
 
 class InProcessWake:
@@ -31,9 +31,9 @@ class InProcessWake:
     async def notify(self) -> None:
         self._event.set()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            await asyncio.wait_for(self._event.wait(), seconds)
         self._event.clear()
 
 
@@ -50,12 +50,12 @@ class RedisWake:
         except Exception as exc:  # noqa: BLE001 - the worker's poll picks the event up anyway
             logger.warning("could not wake the event worker: %s", exc)
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seconds: float) -> None:
         try:
-            await self.redis.blpop([REDIS_WAKE_KEY], timeout=max(1, int(timeout)))
+            await self.redis.blpop([REDIS_WAKE_KEY], timeout=max(1, int(seconds)))
         except Exception as exc:  # noqa: BLE001 - Redis down: fall back to polling
             logger.warning("event wake-up channel unavailable: %s", exc)
-            await asyncio.sleep(timeout)
+            await asyncio.sleep(seconds)
 
 
 async def run_worker(dispatcher: Dispatcher, wake: Wake, stop: asyncio.Event) -> None:

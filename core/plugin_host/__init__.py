@@ -3,10 +3,10 @@
 Plugin authors import ``hookimpl`` and ``PluginInfo`` from here; see ``docs/plugins.md``.
 """
 
+import pluggy
+
 from core.plugin_host.declarations import Aggregation, MemberPanel, MetricSpec, NavItem, PluginContext, PluginInfo
 from core.plugin_host.hookspecs import PROJECT
-
-import pluggy
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 """Mark a function of a plugin module as the implementation of the hook of the same name."""

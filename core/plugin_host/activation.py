@@ -70,9 +70,18 @@ def _resolve_one(tree: TenantTree, snapshot: ActivationSnapshot, tenant_id: int,
     for node in lineage:
         own = snapshot.own(node.id, plugin)
         if own and own.policy == "mandate":
-            return Effective(plugin, True, "mandated", node.code, f"由 {node.code}（{node.name}）要求开通", f"mandated by {node.code}")
+            return Effective(
+                plugin,
+                True,
+                "mandated",
+                node.code,
+                f"由 {node.code}（{node.name}）要求开通",
+                f"mandated by {node.code}",
+            )
         if own and own.policy == "forbid":
-            return Effective(plugin, False, "forbidden", node.code, f"被 {node.code}（{node.name}）禁止", f"forbidden by {node.code}")
+            return Effective(
+                plugin, False, "forbidden", node.code, f"被 {node.code}（{node.name}）禁止", f"forbidden by {node.code}"
+            )
     for node in reversed(lineage):
         own = snapshot.own(node.id, plugin)
         if own and own.state in ("enabled", "disabled"):
@@ -81,8 +90,12 @@ def _resolve_one(tree: TenantTree, snapshot: ActivationSnapshot, tenant_id: int,
             if node.id == tenant_id:
                 return Effective(plugin, active, "set_here", node.code, f"本单位已{word_zh}", f"{own.state} here")
             return Effective(
-                plugin, active, "inherited", node.code,
-                f"沿用 {node.code}（{node.name}）的设置：{word_zh}", f"inherited from {node.code}",
+                plugin,
+                active,
+                "inherited",
+                node.code,
+                f"沿用 {node.code}（{node.name}）的设置：{word_zh}",
+                f"inherited from {node.code}",
             )
     return Effective(plugin, False, "default", None, "未开通", "not enabled")
 

@@ -102,7 +102,7 @@ def register_roles() -> Sequence[Role]:
 
 
 @hookspec
-def on_event(event: DomainEvent, context: EventContext) -> None | Awaitable[None]:
+def on_event(event: DomainEvent, context: EventContext) -> Awaitable[None] | None:
     """React to a domain event written to the outbox in a tenant where the plugin is active.
 
     Delivered at least once, after the emitting transaction committed; ``context.session`` is a session
@@ -118,7 +118,7 @@ def register_metrics() -> Sequence[MetricSpec]:
 
 
 @hookspec
-def member_panel(context: PluginContext, member_id: str) -> MemberPanel | None | Awaitable[MemberPanel | None]:
+def member_panel(context: PluginContext, member_id: str) -> MemberPanel | Awaitable[MemberPanel | None] | None:
     """A panel for a member's own page (e.g. points balance, mediation roles); ``None`` for nothing.
 
     Called only for plugins active in the member's tenant, with a session scoped to it.
@@ -126,12 +126,15 @@ def member_panel(context: PluginContext, member_id: str) -> MemberPanel | None |
 
 
 @hookspec
-def demo_data(context: PluginContext) -> None | Awaitable[None]:
-    """Seed demo data into ``context.tenant`` (called by ``yinling demo`` for tenants where it is active)."""
+def demo_data(context: PluginContext) -> Awaitable[None] | None:
+    """Seed demo data into ``context.tenant`` (called by ``yinling demo`` for tenants where it is active).
+
+    ``yinling demo`` may run again on the same data directory: seed only what is not there yet.
+    """
 
 
 @hookspec
-def on_tenant_enabled(context: PluginContext) -> None | Awaitable[None]:
+def on_tenant_enabled(context: PluginContext) -> Awaitable[None] | None:
     """The plugin just became active in ``context.tenant`` (set there or inherited/mandated from above).
 
     Called in the transaction that changed the activation, e.g. to seed default rules. Data from an earlier
@@ -140,5 +143,5 @@ def on_tenant_enabled(context: PluginContext) -> None | Awaitable[None]:
 
 
 @hookspec
-def on_tenant_disabled(context: PluginContext) -> None | Awaitable[None]:
+def on_tenant_disabled(context: PluginContext) -> Awaitable[None] | None:
     """The plugin just stopped being active in ``context.tenant``. Its data stays; do not delete it."""

@@ -73,9 +73,9 @@ class PluginHost:
             candidates.append((f"entry point {ep.name} = {ep.value}", _loader(ep)))
         for item in extra:
             if isinstance(item, str):
-                candidates.append((f"module {item}", lambda name=item: importlib.import_module(name)))
+                candidates.append((f"module {item}", _importer(item)))
             else:
-                candidates.append((f"module {item.__name__}", lambda m=item: m))
+                candidates.append((f"module {item.__name__}", _given(item)))
         host.load(candidates)
         return host
 
@@ -231,6 +231,14 @@ class PluginHost:
 
     def models(self) -> dict[str, list[type[Any]]]:
         return {name: list(result or []) for name, result in self.call_each("register_models")}
+
+
+def _importer(name: str) -> Callable[[], ModuleType]:
+    return lambda: importlib.import_module(name)
+
+
+def _given(module: ModuleType) -> Callable[[], ModuleType]:
+    return lambda: module
 
 
 def _loader(ep: EntryPoint) -> Callable[[], Any]:

@@ -178,7 +178,9 @@ class PluginController(Controller):
             acting.tree, snapshot, acting.tenant.id, plugin, plugin_defaults(platform.plugins, plugin)
         )
         schema = schema_of(platform.plugins, plugin)
-        return SettingsOut(plugin=plugin, values=values, origin=origin, schema_=schema.model_json_schema() if schema else None)
+        return SettingsOut(
+            plugin=plugin, values=values, origin=origin, schema_=schema.model_json_schema() if schema else None
+        )
 
     @put("/plugins/{plugin:str}/settings", opt={"permission": PLUGIN_MANAGE}, summary="Override settings here")
     async def put_settings(
@@ -192,7 +194,12 @@ class PluginController(Controller):
         platform = platform_of(request)
         principal = current_principal(request)
         values, origin = await service.change_settings(
-            db_session, platform.plugins, acting.tree, acting.tenant, plugin, data.values,
+            db_session,
+            platform.plugins,
+            acting.tree,
+            acting.tenant,
+            plugin,
+            data.values,
             actor=principal.username if principal else "system",
             snapshot=await platform.activation.fresh(platform.database),
         )
@@ -203,7 +210,10 @@ class PluginController(Controller):
 
     @get("/navigation", opt={"permission": TENANT_READ}, summary="Navigation: the core's and active plugins'")
     async def navigation(
-        self, request: Request[Any, Any, Any], acting: NamedDependency[Acting], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
     ) -> list[NavOut]:
         platform = platform_of(request)
         principal = current_principal(request)
@@ -212,17 +222,38 @@ class PluginController(Controller):
         active = [name for name, eff in effective.items() if eff.active]
 
         def allowed(item: NavItem) -> bool:
-            return principal is not None and principal.can(acting.tree, platform.roles, acting.tenant.id, item.permission)
+            return principal is not None and principal.can(
+                acting.tree, platform.roles, acting.tenant.id, item.permission
+            )
 
-        out = [NavOut(plugin=None, label_zh=i.label_zh, label_en=i.label_en, path=i.path, order=i.order) for i in CORE_NAVIGATION if allowed(i)]
+        out = [
+            NavOut(plugin=None, label_zh=i.label_zh, label_en=i.label_en, path=i.path, order=i.order)
+            for i in CORE_NAVIGATION
+            if allowed(i)
+        ]
         for name in active:
-            values, _ = effective_settings(acting.tree, snapshot, acting.tenant.id, name, plugin_defaults(platform.plugins, name))
+            values, _ = effective_settings(
+                acting.tree, snapshot, acting.tenant.id, name, plugin_defaults(platform.plugins, name)
+            )
             context = PluginContext(
-                plugin=name, tenant=acting.tenant, tree=acting.tree, session=db_session, settings=values,
-                principal=principal, roles=platform.roles,
+                plugin=name,
+                tenant=acting.tenant,
+                tree=acting.tree,
+                session=db_session,
+                settings=values,
+                principal=principal,
+                roles=platform.roles,
             )
             for plugin_name, items in await platform.plugins.acall_each("navigation", only=[name], context=context):
                 for item in items or []:
                     if isinstance(item, NavItem) and allowed(item):
-                        out.append(NavOut(plugin=plugin_name, label_zh=item.label_zh, label_en=item.label_en, path=f"{plugin_name}/{item.path}", order=item.order))
+                        out.append(
+                            NavOut(
+                                plugin=plugin_name,
+                                label_zh=item.label_zh,
+                                label_en=item.label_en,
+                                path=f"{plugin_name}/{item.path}",
+                                order=item.order,
+                            )
+                        )
         return sorted(out, key=lambda n: (n.order, n.path))

@@ -46,7 +46,9 @@ def dependencies(host: PluginHost) -> dict[str, tuple[str, ...]]:
     return {name: p.info.depends for name, p in host.plugins.items()}
 
 
-def effective_in(host: PluginHost, tree: TenantTree, snapshot: ActivationSnapshot, tenant_id: int) -> dict[str, Effective]:
+def effective_in(
+    host: PluginHost, tree: TenantTree, snapshot: ActivationSnapshot, tenant_id: int
+) -> dict[str, Effective]:
     return resolve(tree, snapshot, tenant_id, dependencies(host))
 
 
@@ -103,7 +105,10 @@ async def change_activation(
         if contradicts or policy in ("mandate", "forbid"):
             raise DECIDED_ABOVE.error(
                 field="policy" if policy in ("mandate", "forbid") else "state",
-                title=title_zh, title_en=title_en, reason=above.reason_zh, reason_en=above.reason_en,
+                title=title_zh,
+                title_en=title_en,
+                reason=above.reason_zh,
+                reason_en=above.reason_en,
             )
     deps = dependencies(host)
     subtree = tree.subtree_ids(tenant.id)
@@ -117,8 +122,10 @@ async def change_activation(
     row.updated_by = actor
     await session.flush()
 
-    after_snapshot = before_snapshot.with_row(tenant.id, plugin, Setting(row.state, row.policy, dict(row.settings or {})))
-    turning_on = (state == "enabled" or policy == "mandate")
+    after_snapshot = before_snapshot.with_row(
+        tenant.id, plugin, Setting(row.state, row.policy, dict(row.settings or {}))
+    )
+    turning_on = state == "enabled" or policy == "mandate"
     if turning_on:
         for dep in deps[plugin]:
             if not resolve(tree, after_snapshot, tenant.id, deps)[dep].active:
@@ -164,7 +171,9 @@ async def change_settings(
             details=[{"field": k, "message": "不允许的字段"} for k in unknown],
             summary="；".join(f"{k}：不允许的字段" for k in unknown),
         )
-    inherited, _ = effective_settings(tree, snapshot, tenant.parent_id, plugin, defaults) if tenant.parent_id else (defaults, {})
+    inherited, _ = (
+        effective_settings(tree, snapshot, tenant.parent_id, plugin, defaults) if tenant.parent_id else (defaults, {})
+    )
     validated = validate_settings(host, plugin, {**inherited, **own})
     row.settings = {k: validated[k] for k in own}
     row.updated_by = actor

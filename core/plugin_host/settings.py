@@ -36,5 +36,7 @@ def validate_settings(host: PluginHost, plugin: str, merged: dict[str, Any]) -> 
             for err in exc.errors()
         ]
         summary = "；".join(f"{d['field']}：{d['message']}" for d in details)
-        error: AppError = VALIDATION_FAILED.error(field=details[0]["field"] if details else None, details=details, summary=summary)
+        error: AppError = VALIDATION_FAILED.error(
+            field=details[0]["field"] if details else None, details=details, summary=summary
+        )
         raise error from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +21,9 @@ from core.tenancy import service
 from core.tenancy.models import TenantLevel
 from core.tenancy.schemas import DivisionCode, TenantName
 from core.tenancy.tree import TenantNode, TenantTree, load_tree
+
+if TYPE_CHECKING:
+    from core.plugin_host.host import PluginHost
 
 MANIFEST_INVALID = ErrorSpec(
     "manifest.invalid",
@@ -42,6 +45,16 @@ class ManifestError(Exception):
         )
 
 
+class PluginDirective(BaseModel):
+    """What a tenant says about one plugin: its own state, a policy for its subtree, settings overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["enabled", "disabled", "inherit"] | None = None
+    policy: Literal["mandate", "forbid", "none"] | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
 class TenantEntry(BaseModel):
     """One tenant in the manifest; ``children`` nest below it."""
 
@@ -50,6 +63,7 @@ class TenantEntry(BaseModel):
     code: DivisionCode
     name: TenantName
     level: TenantLevel | None = None
+    plugins: dict[str, PluginDirective | Literal["enabled", "disabled", "inherit"]] = Field(default_factory=dict)
     children: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -94,6 +108,7 @@ class PlannedTenant:
     parent_code: str | None
     line: int
     key_lines: dict[str, int]
+    plugin_lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -167,7 +182,9 @@ def load_manifest(path: Path) -> Manifest:
                     f"code repeated (first on line {seen[entry.code]})",
                 )
             seen[entry.code] = key_lines.get("code", line)
-            planned.append(PlannedTenant(entry, parent_code, line, key_lines))
+            raw_plugins = raw.get("plugins")
+            plugin_lines = raw_plugins.get("__key_lines__", {}) if isinstance(raw_plugins, dict) else {}
+            planned.append(PlannedTenant(entry, parent_code, line, key_lines, plugin_lines))
             walk(raw.get("children") or [], entry.code, key_lines.get("children", line))
 
     walk(roots, None, data["__key_lines__"]["tenants"])
@@ -179,6 +196,7 @@ class ApplyReport:
     created: list[str] = field(default_factory=list)
     renamed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    plugin_changes: list[str] = field(default_factory=list)
 
 
 def _virtual_tree(
@@ -236,10 +254,78 @@ def check_against(tree: TenantTree, manifest: Manifest) -> None:
         tree = _virtual_tree(tree, planned, level, parent)
 
 
-async def apply_manifest(session: AsyncSession, manifest: Manifest) -> ApplyReport:
-    """Apply in the caller's transaction; the caller commits (or rolls back on any exception)."""
+def check_plugins(manifest: Manifest, host: PluginHost | None) -> None:
+    """Every plugin named must be installed (reported at its line)."""
+    for planned in manifest.tenants:
+        for name in planned.entry.plugins:
+            if host is None or name not in host.plugins:
+                line = planned.plugin_lines.get(name, planned.key_lines.get("plugins", planned.line))
+                raise ManifestError(
+                    manifest.file,
+                    line,
+                    f"plugins.{name}",
+                    f"没有安装名为 {name} 的插件（工作项目）",
+                    f"no plugin named {name} is installed",
+                )
+
+
+async def apply_plugins(session: AsyncSession, manifest: Manifest, host: PluginHost, report: ApplyReport) -> None:
+    from core.plugin_host import service as plugins
+    from core.plugin_host.activation import load_snapshot
+
+    tree = await load_tree(session)
+    for planned in manifest.tenants:
+        tenant = tree.get(planned.entry.code)
+        for name, raw in planned.entry.plugins.items():
+            directive = raw if isinstance(raw, PluginDirective) else PluginDirective(state=raw)
+            line = planned.plugin_lines.get(name, planned.key_lines.get("plugins", planned.line))
+            snapshot = await load_snapshot(session)
+            own = snapshot.own(tenant.id, name)
+            wanted_state = None if directive.state in (None, "inherit") else directive.state
+            wanted_policy = None if directive.policy in (None, "none") else directive.policy
+            try:
+                if (
+                    own is None
+                    or (directive.state is not None and own.state != wanted_state)
+                    or (directive.policy is not None and own.policy != wanted_policy)
+                ):
+                    await plugins.change_activation(
+                        session,
+                        host,
+                        tree,
+                        tenant,
+                        name,
+                        state=directive.state,
+                        policy=directive.policy,
+                        actor="manifest",
+                        snapshot=snapshot,
+                    )
+                    report.plugin_changes.append(f"{tenant.code}:{name}")
+                if directive.settings and any(
+                    (own.settings if own else {}).get(k) != v for k, v in directive.settings.items()
+                ):
+                    await plugins.change_settings(
+                        session,
+                        host,
+                        tree,
+                        tenant,
+                        name,
+                        directive.settings,
+                        actor="manifest",
+                        snapshot=await load_snapshot(session),
+                    )
+                    report.plugin_changes.append(f"{tenant.code}:{name}:settings")
+            except AppError as err:
+                raise ManifestError(
+                    manifest.file, line, f"plugins.{name}", err.message("zh"), err.message("en")
+                ) from err
+
+
+async def apply_manifest(session: AsyncSession, manifest: Manifest, host: PluginHost | None = None) -> ApplyReport:
+    """Apply in the caller's transaction (system scope); the caller commits, or rolls back on any exception."""
     tree = await load_tree(session)
     check_against(tree, manifest)
+    check_plugins(manifest, host)
     report = ApplyReport()
     for planned in manifest.tenants:
         entry = planned.entry
@@ -258,4 +344,6 @@ async def apply_manifest(session: AsyncSession, manifest: Manifest) -> ApplyRepo
             tree = await load_tree(session)
         else:
             report.unchanged.append(entry.code)
+    if host is not None and any(p.entry.plugins for p in manifest.tenants):
+        await apply_plugins(session, manifest, host, report)
     return report

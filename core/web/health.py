@@ -51,7 +51,7 @@ async def readiness(platform: Platform) -> tuple[bool, dict[str, dict[str, Any]]
     async def run(name: str) -> tuple[str, dict[str, Any]]:
         try:
             backend = await asyncio.wait_for(CHECKS[name](platform), CHECK_TIMEOUT)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure makes the dependency not ready
             detail = str(exc) or type(exc).__name__
             return name, {"ok": False, "error": detail[:300]}
         return name, {"ok": True, "backend": backend}

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from advanced_alchemy.types import GUID
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
@@ -14,7 +15,6 @@ from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from advanced_alchemy.types import GUID
 from core.db.base import Base, TenantOwned
 from core.events.outbox import emit
 from core.events.types import DomainEvent, EventContext
@@ -47,7 +47,7 @@ class Poke(BaseModel):
 
 class SampleController(Controller):
     path = "/"
-    dependencies = {"acting": Provide(provide_acting, sync_to_thread=False)}
+    dependencies = {"acting": Provide(provide_acting, sync_to_thread=False)}  # noqa: RUF012 - Litestar style
 
     @get("/hello", opt={"permission": "tenant.read"})
     async def hello(self, acting: NamedDependency[Acting], db_session: NamedDependency[AsyncSession]) -> dict[str, Any]:
@@ -113,7 +113,9 @@ async def on_event(event: DomainEvent, context: EventContext) -> None:
         return
     if int(event.payload.get("fail_times", 0)) >= context.attempt:
         raise RuntimeError(f"planned failure on attempt {context.attempt}")
-    context.session.add(SampleEffect(tenant_id=event.tenant_id, kind=f"event:{context.settings['points_per_event']}", event_id=event.id))
+    context.session.add(
+        SampleEffect(tenant_id=event.tenant_id, kind=f"event:{context.settings['points_per_event']}", event_id=event.id)
+    )
     await context.session.flush()
 
 
