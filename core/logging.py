@@ -1,13 +1,27 @@
-"""Log set-up: readable text for people, one JSON object per line in production."""
+"""Log set-up: readable text for people, one JSON object per line in production, each record carrying the
+request id and the acting tenant of the request it belongs to."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from core.settings import Settings
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+TENANT: ContextVar[str | None] = ContextVar("tenant", default=None)
+
+
+class RequestContextFilter(logging.Filter):
+    """Copies the request id and tenant of the running request onto every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        record.tenant = TENANT.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,10 +43,13 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestContextFilter())
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(tenant)s]: %(message)s")
+        )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level.upper())

@@ -27,6 +27,7 @@ from core.identity.oidc import InvalidToken, platform_user_for, provider_of
 from core.identity.principal import Principal, load_principal
 from core.identity.sessions import authenticate_session
 from core.identity.tokens import decode_local_token
+from core.logging import TENANT
 from core.tenancy.tree import TenantNode, TenantTree, load_tree
 
 if TYPE_CHECKING:
@@ -139,6 +140,7 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
     node = tree.get(str(tenant_code))
     if not principal.can(tree, platform.roles, node.id, permission):
         raise TENANT_FORBIDDEN.error(code=node.code, name=node.name, permission=permission)
+    TENANT.set(node.code)
     connection.state["acting"] = Acting(tenant=node, tree=tree, scope=principal.scope_at(tree, node.id))
 
 

@@ -32,6 +32,7 @@ from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
 from core.web.health import health, ready
+from core.web.metrics import PROMETHEUS, metrics
 from core.web.request_id import request_id_middleware
 
 
@@ -42,6 +43,7 @@ class ConfigurationError(RuntimeError):
 CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     health,
     ready,
+    metrics,
     AuthController,
     LoginController,
     UserController,
@@ -110,6 +112,7 @@ def create_app(
         guards=[permission_guard],
         middleware=[
             request_id_middleware,
+            PROMETHEUS.middleware,
             rate_limit.middleware,
             session_middleware(settings),
             csrf_middleware(settings),

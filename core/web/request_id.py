@@ -10,6 +10,8 @@ from typing import Any
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logging import REQUEST_ID, TENANT
+
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -26,6 +28,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
+        REQUEST_ID.set(request_id)
+        TENANT.set(None)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
