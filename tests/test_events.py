@@ -30,7 +30,9 @@ async def enable_sample(client: httpx.AsyncClient, code: str, username: str) -> 
     return headers
 
 
-async def test_an_event_of_a_rolled_back_transaction_is_never_delivered(pg_platform: Platform, world: dict[str, Any]) -> None:
+async def test_an_event_of_a_rolled_back_transaction_is_never_delivered(
+    pg_platform: Platform, world: dict[str, Any]
+) -> None:
     xuanwu = world["ids"]["320102"]
 
     class Abort(Exception):
@@ -49,14 +51,18 @@ async def test_a_failing_delivery_is_retried_and_takes_effect_exactly_once(
     client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform
 ) -> None:
     headers = await enable_sample(client, "320102", "xw-admin")
-    await client.put("/api/v1/t/320102/plugins/sample/settings", headers=headers, json={"values": {"points_per_event": 3}})
+    await client.put(
+        "/api/v1/t/320102/plugins/sample/settings", headers=headers, json={"values": {"points_per_event": 3}}
+    )
     # The poke route needs sample.write: give the county admin the plugin's role.
     from core.identity.accounts import grant_role
     from core.identity.models import User
 
     async with pg_platform.database.session(TenantScope.system()) as session:
         user = (await session.execute(select(User).where(User.username == "xw-admin"))).scalar_one()
-        await grant_role(session, pg_platform.roles, world["tree"], user=user, tenant_code="320102", role="sample_officer", by="t")
+        await grant_role(
+            session, pg_platform.roles, world["tree"], user=user, tenant_code="320102", role="sample_officer", by="t"
+        )
     poked = await client.post("/api/v1/t/320102/sample/pokes", headers=headers, json={"fail_times": 2})
     assert poked.status_code == 201, poked.text
     event_id = poked.json()["event_id"]
@@ -129,7 +135,13 @@ async def test_the_web_process_delivers_in_embedded_mode(embedded_settings: Any)
             async with platform.database.session(TenantScope.system()) as session:
                 user = (await session.execute(select(User).where(User.username == "xw-admin"))).scalar_one()
                 await grant_role(
-                    session, platform.roles, world["tree"], user=user, tenant_code="320102", role="sample_officer", by="t"
+                    session,
+                    platform.roles,
+                    world["tree"],
+                    user=user,
+                    tenant_code="320102",
+                    role="sample_officer",
+                    by="t",
                 )
             assert (await client.post("/api/v1/t/320102/sample/pokes", headers=headers, json={})).status_code == 201
             for _ in range(50):

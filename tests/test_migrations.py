@@ -19,7 +19,7 @@ from core.db.engine import create_engine
 from core.db.migrate import downgrade, heads, upgrade
 from core.db.migrations.env_support import compare_type
 from core.settings import Settings
-from tests.conftest import require_env, migration_dirs_for_tests
+from tests.conftest import migration_dirs_for_tests, require_env
 
 
 async def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:

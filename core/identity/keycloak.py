@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
-from keycloak.exceptions import KeycloakConnectionError
+from keycloak.exceptions import KeycloakConnectionError, KeycloakError
 
 from core.errors import ErrorSpec
 from core.settings import Settings
@@ -42,11 +42,16 @@ def issuer_of(settings: Settings) -> str:
 
 @contextmanager
 def unavailable_on_connection_error() -> Iterator[None]:
-    """Turn "cannot reach Keycloak" into the 503 a person can act on (other Keycloak errors pass through)."""
+    """Turn "cannot reach Keycloak" (or a proxy's 5xx in front of it) into the 503 a person can act on;
+    other Keycloak answers (409, 404, ...) pass through for the caller to interpret."""
     try:
         yield
     except (KeycloakConnectionError, httpx.TransportError) as exc:
         raise IDENTITY_UNAVAILABLE.error() from exc
+    except KeycloakError as exc:
+        if (exc.response_code or 0) >= 500:
+            raise IDENTITY_UNAVAILABLE.error() from exc
+        raise
 
 
 def require_keycloak(settings: Settings) -> None:

@@ -27,9 +27,7 @@ TENANT_ADMIN = Role(
     "tenant_admin",
     "单位管理员",
     "Tenant administrator",
-    frozenset(
-        {TENANT_READ, TENANT_MANAGE, AUDIT_READ, FILE_READ, FILE_WRITE, USER_MANAGE, PLUGIN_MANAGE, EVENT_READ}
-    ),
+    frozenset({TENANT_READ, TENANT_MANAGE, AUDIT_READ, FILE_READ, FILE_WRITE, USER_MANAGE, PLUGIN_MANAGE, EVENT_READ}),
 )
 BRANCH_SECRETARY = Role(
     "branch_secretary", "党支部书记", "Branch secretary", frozenset({TENANT_READ, FILE_READ, FILE_WRITE})

@@ -73,9 +73,9 @@ def scaffold(name: str, directory: Path, *, title_zh: str | None = None, title_e
     """Write the package ``yinling-<name>`` into ``directory``; refuse to overwrite anything."""
     check_name(name)
     title_en = title_en or name.replace("_", " ").capitalize()
+    _check_title(title_en, "title_en")
     title_zh = title_zh or title_en
     _check_title(title_zh, "title_zh")
-    _check_title(title_en, "title_en")
     package = f"yinling_{name}"
     dist = f"yinling-{name.replace('_', '-')}"
     target = directory / dist
