@@ -19,6 +19,7 @@ from core.events.outbox import WAKE_KEY
 from core.events.worker import InProcessWake, RedisWake, Wake
 from core.identity.roles import RoleRegistry
 from core.plugin_host.activation import ActivationCache
+from core.privacy import crypto as privacy
 from core.plugin_host.host import PluginHost
 from core.settings import Settings
 from core.storage.base import ObjectStore
@@ -49,6 +50,7 @@ class Platform:
             max_overflow=settings.database_max_overflow,
             echo=settings.database_echo,
         )
+        privacy.configure(settings.pii_keys.get_secret_value(), settings.secret_key.get_secret_value())
         host = plugins or PluginHost.discover(extra_plugins)
         stores = create_store_registry(settings)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None

@@ -102,3 +102,28 @@ def test_production_refuses_embedded_defaults_and_demo_secrets(monkeypatch: Any)
     monkeypatch.setenv("YINLING_ENV", "production")
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 2 and "YINLING_REDIS_URL" in result.output
+
+
+async def test_audit_trail_is_append_only_on_sqlite_too(embedded_settings: Settings) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db.migrate import upgrade
+    from core.db.scope import TenantScope
+
+    await asyncio.to_thread(upgrade, embedded_settings, "heads", [])
+    platform = Platform.from_settings(embedded_settings)
+    try:
+        async with platform.database.session(TenantScope.system()) as session:
+            await session.execute(
+                text(
+                    "INSERT INTO audit_entry (id, at, actor_name, action, entity_type, entity_id) "
+                    "VALUES (x'00', '2026-01-01', 'a', 'b', 'c', 'd')"
+                )
+            )
+        for statement in ("UPDATE audit_entry SET action = 'forged'", "DELETE FROM audit_entry"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with platform.database.session(TenantScope.system()) as session:
+                    await session.execute(text(statement))
+    finally:
+        await platform.close()

@@ -29,7 +29,7 @@ class AuditEntry(TenantOwned, Base):
     actor_name: Mapped[str] = mapped_column(String(128), nullable=False)
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     entity_type: Mapped[str] = mapped_column(String(64), nullable=False)
-    entity_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(160), nullable=False)
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonB, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonB, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

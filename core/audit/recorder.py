@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from uuid_utils.compat import uuid7
 
@@ -89,10 +90,9 @@ def _entity_tenant(obj: Any) -> int | None:
 
 
 def _entity_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    if identity:
-        return ",".join(str(part) for part in identity)
-    return str(getattr(obj, "id", "?"))
+    """The primary key, joined with commas (``tenant_id,id`` for tenant-owned rows), the same on every action."""
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key)
 
 
 def record(
@@ -127,6 +127,11 @@ def record(
             }
         ],
     )
+
+
+async def arecord(session: AsyncSession, **kwargs: Any) -> None:
+    """:func:`record` from async code (a reveal of personal data, a bulk change)."""
+    await session.run_sync(lambda sync_session: record(sync_session, **kwargs))
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:

@@ -22,15 +22,37 @@ FILE_WRITE = "file.write"
 USER_MANAGE = "user.manage"
 PLUGIN_MANAGE = "plugin.manage"
 EVENT_READ = "event.read"
+ORG_MANAGE = "org.manage"
+MEMBER_READ = "member.read"
+MEMBER_WRITE = "member.write"
+MEMBER_REVEAL = "member.reveal"
 
 TENANT_ADMIN = Role(
     "tenant_admin",
     "单位管理员",
     "Tenant administrator",
-    frozenset({TENANT_READ, TENANT_MANAGE, AUDIT_READ, FILE_READ, FILE_WRITE, USER_MANAGE, PLUGIN_MANAGE, EVENT_READ}),
+    frozenset(
+        {
+            TENANT_READ,
+            TENANT_MANAGE,
+            AUDIT_READ,
+            FILE_READ,
+            FILE_WRITE,
+            USER_MANAGE,
+            PLUGIN_MANAGE,
+            EVENT_READ,
+            ORG_MANAGE,
+            MEMBER_READ,
+            MEMBER_WRITE,
+            MEMBER_REVEAL,
+        }
+    ),
 )
 BRANCH_SECRETARY = Role(
-    "branch_secretary", "党支部书记", "Branch secretary", frozenset({TENANT_READ, FILE_READ, FILE_WRITE})
+    "branch_secretary",
+    "党支部书记",
+    "Branch secretary",
+    frozenset({TENANT_READ, FILE_READ, FILE_WRITE, MEMBER_READ, MEMBER_WRITE}),
 )
 MEMBER = Role("member", "党员", "Member", frozenset({TENANT_READ, FILE_READ}))
 

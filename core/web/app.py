@@ -26,6 +26,7 @@ from core.identity.sessions import session_middleware
 from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
+from core.orgs.routes import MemberController, OrgController
 from core.platform import Platform
 from core.plugin_host.routes import PluginController, plugin_activation_guard
 from core.settings import Settings
@@ -50,6 +51,8 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     TenantController,
     AuditController,
     FileController,
+    OrgController,
+    MemberController,
     PluginController,
     EventController,
     serve_local_file,

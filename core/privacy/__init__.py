@@ -1,0 +1,1 @@
+"""Personal data (ID numbers, phones): encrypted at rest, masked in lists, every reveal audited."""
