@@ -90,6 +90,34 @@ def worker() -> None:
 
 
 @main.group()
+def pii() -> None:
+    """Personal-data encryption."""
+
+
+@pii.command("rekey")
+def pii_rekey() -> None:
+    """Re-encrypt all personal data under the first key of YINLING_PII_KEYS (see docs/operations.md)."""
+    from core.db.engine import Database, create_engine
+    from core.db.scope import TenantScope
+    from core.privacy import crypto
+    from core.privacy.rekey import rekey
+
+    settings = Settings()
+    crypto.configure(settings.pii_keys.get_secret_value(), settings.secret_key.get_secret_value())
+
+    async def run() -> int:
+        database = Database(create_engine(settings.effective_database_url))
+        try:
+            async with database.session(TenantScope.system()) as session:
+                return (await rekey(session)).total
+        finally:
+            await database.dispose()
+
+    total = _run(run)
+    click.echo(f"已用最新密钥重新加密 {total} 行 / re-encrypted {total} rows under the newest key")
+
+
+@main.group()
 def db() -> None:
     """Database migrations (core and every installed plugin)."""
 
