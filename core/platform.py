@@ -19,8 +19,8 @@ from core.events.outbox import WAKE_KEY
 from core.events.worker import InProcessWake, RedisWake, Wake
 from core.identity.roles import RoleRegistry
 from core.plugin_host.activation import ActivationCache
-from core.privacy import crypto as privacy
 from core.plugin_host.host import PluginHost
+from core.privacy import crypto as privacy
 from core.settings import Settings
 from core.storage.base import ObjectStore
 from core.storage.factory import create_store
