@@ -169,7 +169,22 @@ def _response(error: AppError, request: Request[Any, Any, Any], headers: dict[st
     return Response(content=error.body(request_language(request)), status_code=error.status, headers=headers)
 
 
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser navigating to a console page (not an API or HTMX call)."""
+    return (
+        not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+        and "hx-request" not in request.headers
+    )
+
+
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    if exc.status == 401 and wants_page(request):
+        from urllib.parse import quote
+
+        from litestar.response import Redirect
+
+        return Redirect(f"/auth/login?next={quote(request.url.path)}", status_code=303)
     return _response(exc, request)
 
 

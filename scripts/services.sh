@@ -216,6 +216,8 @@ SELECT 'CREATE DATABASE $PG_DB OWNER $PG_OWNER'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_DB') \gexec
 ALTER DATABASE $PG_DB OWNER TO $PG_OWNER;
 GRANT CONNECT, TEMPORARY ON DATABASE $PG_DB TO $PG_APP;
+-- The test suite drops its scratch databases WITH (FORCE): the owner may end the app role's leftover sessions.
+GRANT pg_signal_backend TO $PG_OWNER;
 SQL
   pg_psql "$dir" "$PG_DB" >>"$dir/bootstrap.log" 2>&1 <<SQL || fail postgres "$dir/bootstrap.log" "schema grants failed"
 ALTER SCHEMA public OWNER TO $PG_OWNER;

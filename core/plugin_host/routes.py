@@ -17,13 +17,8 @@ from core.identity.access import Acting, current_principal, platform_of, provide
 from core.identity.roles import PLUGIN_MANAGE, TENANT_READ
 from core.plugin_host import service
 from core.plugin_host.activation import effective_settings
-from core.plugin_host.declarations import NavItem, PluginContext
+from core.plugin_host.navigation import navigation_for
 from core.plugin_host.settings import plugin_defaults, schema_of
-
-CORE_NAVIGATION = (
-    NavItem("单位与项目", "Tenants & programmes", "tenants", TENANT_READ, order=10),
-    NavItem("操作日志", "Audit log", "audit", "audit.read", order=90),
-)
 
 
 class PluginState(BaseModel):
@@ -215,45 +210,8 @@ class PluginController(Controller):
         acting: NamedDependency[Acting],
         db_session: NamedDependency[AsyncSession],
     ) -> list[NavOut]:
-        platform = platform_of(request)
-        principal = current_principal(request)
-        snapshot = await platform.activation.get(platform.database)
-        effective = service.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)
-        active = [name for name, eff in effective.items() if eff.active]
-
-        def allowed(item: NavItem) -> bool:
-            return principal is not None and principal.can(
-                acting.tree, platform.roles, acting.tenant.id, item.permission
-            )
-
-        out = [
-            NavOut(plugin=None, label_zh=i.label_zh, label_en=i.label_en, path=i.path, order=i.order)
-            for i in CORE_NAVIGATION
-            if allowed(i)
+        entries = await navigation_for(platform_of(request), current_principal(request), acting, db_session)
+        return [
+            NavOut(plugin=e.plugin, label_zh=e.label_zh, label_en=e.label_en, path=e.path, order=e.order)
+            for e in entries
         ]
-        for name in active:
-            values, _ = effective_settings(
-                acting.tree, snapshot, acting.tenant.id, name, plugin_defaults(platform.plugins, name)
-            )
-            context = PluginContext(
-                plugin=name,
-                tenant=acting.tenant,
-                tree=acting.tree,
-                session=db_session,
-                settings=values,
-                principal=principal,
-                roles=platform.roles,
-            )
-            for plugin_name, items in await platform.plugins.acall_each("navigation", only=[name], context=context):
-                for item in items or []:
-                    if isinstance(item, NavItem) and allowed(item):
-                        out.append(
-                            NavOut(
-                                plugin=plugin_name,
-                                label_zh=item.label_zh,
-                                label_en=item.label_en,
-                                path=f"{plugin_name}/{item.path}",
-                                order=item.order,
-                            )
-                        )
-        return sorted(out, key=lambda n: (n.order, n.path))

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 import core
@@ -32,6 +37,7 @@ from core.plugin_host.routes import PluginController, plugin_activation_guard
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
+from core.web.console import ConsoleController
 from core.web.health import health, ready
 from core.web.metrics import PROMETHEUS, metrics
 from core.web.request_id import request_id_middleware
@@ -45,6 +51,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     health,
     ready,
     metrics,
+    ConsoleController,
     AuthController,
     LoginController,
     UserController,
@@ -57,6 +64,36 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     EventController,
     serve_local_file,
 )
+
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+
+def template_config(platform: Platform) -> TemplateConfig[JinjaTemplateEngine]:
+    """The core's templates by name, each plugin's under its own name (``visits/plan.html``)."""
+    prefixed = {
+        name: FileSystemLoader(str(folder)) for name, folder in platform.plugins.call_each("templates_dir") if folder
+    }
+    environment = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), PrefixLoader(prefixed)]),
+        autoescape=select_autoescape(["html"]),
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def static_routers(platform: Platform) -> list[Router]:
+    routers = [
+        create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}, include_in_schema=False)
+    ]
+    for name, folder in platform.plugins.call_each("static_dir"):
+        if folder:
+            routers.append(
+                create_static_files_router(
+                    path=f"/static/plugins/{name}", directories=[folder], opt={"public": True}, include_in_schema=False
+                )
+            )
+    return routers
 
 
 def plugin_routers(platform: Platform) -> list[Router]:
@@ -110,7 +147,8 @@ def create_app(
         store="rate_limit",
     )
     app = Litestar(
-        route_handlers=[*CORE_ROUTES, *plugin_routers(the_platform)],
+        route_handlers=[*CORE_ROUTES, *plugin_routers(the_platform), *static_routers(the_platform)],
+        template_config=template_config(the_platform),
         dependencies={"db_session": Provide(provide_db_session)},
         guards=[permission_guard],
         middleware=[
