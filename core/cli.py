@@ -214,7 +214,7 @@ async def create_account(
     from core.db.engine import Database, create_engine
     from core.db.scope import TenantScope
     from core.identity.accounts import create_user, grant_role
-    from core.identity.roles import RoleRegistry
+    from core.plugin_host.host import PluginHost
     from core.tenancy.tree import load_tree
 
     database = Database(create_engine(settings.effective_database_url))
@@ -223,7 +223,15 @@ async def create_account(
             user = await create_user(session, username=username, password=password, is_platform_admin=platform_admin)
             if tenant and role:
                 tree = await load_tree(session)
-                await grant_role(session, RoleRegistry(), tree, user=user, tenant_code=tenant, role=role, by="cli")
+                await grant_role(
+                    session,
+                    PluginHost.discover().role_registry(),
+                    tree,
+                    user=user,
+                    tenant_code=tenant,
+                    role=role,
+                    by="cli",
+                )
     finally:
         await database.dispose()
 

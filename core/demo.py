@@ -17,7 +17,6 @@ from core.db.migrate import upgrade
 from core.db.scope import TenantScope
 from core.identity.accounts import create_user, grant_role
 from core.identity.models import User
-from core.identity.roles import RoleRegistry
 from core.plugin_host.activation import effective_settings, load_snapshot
 from core.plugin_host.declarations import PluginContext
 from core.plugin_host.host import PluginHost
@@ -81,7 +80,7 @@ async def seed_demo(settings: Settings) -> list[DemoLogin]:
         async with database.session(TenantScope.system()) as session:
             await apply_manifest(session, load_manifest(demo_manifest_path()), host)
             tree = await load_tree(session)
-            roles = RoleRegistry()
+            roles = host.role_registry()
             for login in DEMO_LOGINS:
                 user = (await session.execute(select(User).where(User.username == login.username))).scalar_one_or_none()
                 if user is None:
@@ -96,6 +95,7 @@ async def seed_demo(settings: Settings) -> list[DemoLogin]:
                     await grant_role(
                         session, roles, tree, user=user, tenant_code=login.tenant, role=login.role, by="demo"
                     )
+            await seed_plugin_demo_data(session, host, tree)
     finally:
         await database.dispose()
     return list(DEMO_LOGINS)

@@ -57,9 +57,7 @@ class Platform:
         wake: Wake = RedisWake(redis) if redis is not None else InProcessWake()
         database = Database(engine)
         database.session_info[WAKE_KEY] = wake.notify
-        roles = RoleRegistry()
-        for role in host.roles():
-            roles.add(role)
+        roles = host.role_registry()
         return cls(
             settings=settings,
             database=database,

@@ -398,3 +398,23 @@ def test_hookimpl_marker_is_for_authors() -> None:
     assert hookimpl.project_name == "yinling"
     with pytest.raises(AttributeError):
         _ = hookspecs.not_a_hook  # type: ignore[attr-defined]
+
+
+def test_a_plugin_cannot_replace_a_core_role() -> None:
+    from core.identity.roles import Role
+
+    @hookimpl
+    def register_roles() -> list[Role]:
+        return [Role("tenant_admin", "冒充", "Impostor", frozenset({"everything"}))]
+
+    host = PluginHost()
+    host.load([("impostor", lambda: module("mi", PLUGIN=info("impostor"), register_roles=register_roles))])
+    assert host.plugins == {} and "tenant_admin" in host.failures[0].reason
+
+
+async def test_an_inactive_programme_answers_404_before_permissions(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    member = await token(client, "xw-member")  # lacks sample.write, and the programme is off
+    response = await client.post("/api/v1/t/320102/sample/pokes", headers=member, json={})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "plugin.inactive"

@@ -138,6 +138,12 @@ async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handl
             raise FORBIDDEN.error()
         return
     node = tree.get(str(tenant_code))
+    plugin = handler.opt.get("plugin")
+    if isinstance(plugin, str):
+        # A programme that is off here answers 404 naming it, before any question of permissions.
+        from core.plugin_host.routes import require_active
+
+        await require_active(platform, tree, node, plugin)
     if not principal.can(tree, platform.roles, node.id, permission):
         raise TENANT_FORBIDDEN.error(code=node.code, name=node.name, permission=permission)
     TENANT.set(node.code)

@@ -40,14 +40,16 @@ async def create_keycloak_account(settings: Settings, person: NewPerson) -> Prov
     from core.db.engine import Database, create_engine
     from core.db.scope import TenantScope
     from core.identity.provisioning import provision_user
-    from core.identity.roles import RoleRegistry
+    from core.plugin_host.host import PluginHost
     from core.tenancy.tree import load_tree
 
     database = Database(create_engine(settings.effective_database_url))
     try:
         async with database.session(TenantScope.system(), AuditContext.system("cli")) as session:
             tree = await load_tree(session)
-            return await provision_user(session, settings, RoleRegistry(), tree, person, by="cli")
+            return await provision_user(
+                session, settings, PluginHost.discover().role_registry(), tree, person, by="cli"
+            )
     finally:
         await database.dispose()
 

@@ -23,7 +23,7 @@ import pluggy
 from packaging.version import InvalidVersion, Version
 
 import core
-from core.identity.roles import Role
+from core.identity.roles import Role, RoleRegistry
 from core.plugin_host import hookspecs
 from core.plugin_host.declarations import MetricSpec, PluginInfo
 
@@ -121,7 +121,7 @@ class PluginHost:
                 self.pm.unregister(module)
             self._fail(source, f"hooks rejected: {exc}")
             return
-        problem = self._check_models(info.name)
+        problem = self._check_models(info.name) or self._check_roles(info.name)
         if problem:
             self.pm.unregister(module)
             self._fail(source, problem)
@@ -138,6 +138,19 @@ class PluginHost:
                 table = getattr(model, "__table__", None)
                 if table is not None and "tenant_id" in table.columns and not is_tenant_owned(model):
                     return f"table {table.name} has tenant_id but its model does not mix in TenantOwned"
+        return None
+
+    def _check_roles(self, plugin: str) -> str | None:
+        """A plugin may add roles, never replace the core's or another plugin's."""
+        from core.identity.roles import CORE_ROLES
+
+        taken = {r.name for r in CORE_ROLES} | {
+            r.name for name, roles in self.call_each("register_roles") if name != plugin for r in (roles or [])
+        }
+        for _, roles in self.call_one_sync(plugin, "register_roles"):
+            clash = sorted({r.name for r in roles or []} & taken)
+            if clash:
+                return f"declares roles that already exist: {', '.join(clash)}"
         return None
 
     def call_one_sync(self, plugin: str, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
@@ -219,6 +232,13 @@ class PluginHost:
 
     def roles(self) -> list[Role]:
         return [role for _, result in self.call_each("register_roles") for role in (result or [])]
+
+    def role_registry(self) -> RoleRegistry:
+        """The core's roles and every loaded plugin's."""
+        registry = RoleRegistry()
+        for role in self.roles():
+            registry.add(role)
+        return registry
 
     def metrics(self) -> list[tuple[str, MetricSpec]]:
         return [(name, m) for name, result in self.call_each("register_metrics") for m in (result or [])]

@@ -3,12 +3,10 @@ settings; ``/navigation``; and the activation guard every plugin route sits behi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from litestar import Controller, Request, get, put
-from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +17,10 @@ from core.plugin_host import service
 from core.plugin_host.activation import effective_settings
 from core.plugin_host.navigation import navigation_for
 from core.plugin_host.settings import plugin_defaults, schema_of
+
+if TYPE_CHECKING:
+    from core.platform import Platform
+    from core.tenancy.tree import TenantNode, TenantTree
 
 
 class PluginState(BaseModel):
@@ -78,21 +80,20 @@ class NavOut(BaseModel):
     order: int
 
 
-async def plugin_activation_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Mounted on every plugin's router: the plugin must be active in the acting tenant, or 404."""
-    plugin = handler.opt.get("plugin")
-    acting = connection.state.get("acting")
-    if not isinstance(plugin, str) or not isinstance(acting, Acting):
-        return
-    platform = platform_of(connection)
+async def require_active(platform: Platform, tree: TenantTree, tenant: TenantNode, plugin: str) -> None:
+    """The plugin must be active in the tenant, or 404 naming the programme and why it is off.
+
+    Called by the permission guard for every route mounted from a plugin (their routers carry
+    ``opt["plugin"]``), before the permission is checked.
+    """
     snapshot = await platform.activation.get(platform.database)
-    effective = service.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)[plugin]
+    effective = service.effective_in(platform.plugins, tree, snapshot, tenant.id)[plugin]
     if not effective.active:
         title_zh, title_en = platform.plugins.title(plugin)
         raise service.PLUGIN_INACTIVE.error(
             field="plugin",
-            tenant_code=acting.tenant.code,
-            tenant_name=acting.tenant.name,
+            tenant_code=tenant.code,
+            tenant_name=tenant.name,
             title=title_zh,
             title_en=title_en,
             reason=effective.reason_zh,

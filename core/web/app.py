@@ -32,8 +32,9 @@ from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
 from core.orgs.routes import MemberController, OrgController
+from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
-from core.plugin_host.routes import PluginController, plugin_activation_guard
+from core.plugin_host.routes import PluginController
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
@@ -60,6 +61,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     FileController,
     OrgController,
     MemberController,
+    TransferController,
     PluginController,
     EventController,
     serve_local_file,
@@ -105,7 +107,6 @@ def plugin_routers(platform: Platform) -> list[Router]:
                 Router(
                     path=f"/api/v1/t/{{tenant_code:str}}/{name}",
                     route_handlers=handlers,
-                    guards=[plugin_activation_guard],
                     opt={"plugin": name},
                     tags=[f"plugin:{name}"],
                 )
