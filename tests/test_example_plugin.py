@@ -17,7 +17,7 @@ import yinling_visits
 from litestar import Litestar
 from sqlalchemy import func, select
 from yinling_visits import service
-from yinling_visits.models import ConsumedEvent, VisitPlan, VisitTally
+from yinling_visits.models import ConsumedEvent, VisitPlan, VisitRecord, VisitTally
 
 from core.db.scope import TenantScope
 from core.events.models import EventDelivery, OutboxEvent
@@ -25,6 +25,7 @@ from core.events.types import DomainEvent, EventContext
 from core.identity.accounts import grant_role
 from core.identity.models import User
 from core.platform import Platform
+from core.plugin_host import PluginContext
 from core.plugin_host.host import PluginHost
 from core.tenancy.tree import load_tree
 from tests.support import token
@@ -415,6 +416,25 @@ async def test_bad_input_is_refused_with_chinese_field_messages(
 
     # Nothing half-written stayed behind.
     assert (await client.get(url(XUANWU, "/records"), headers=xuanwu)).json()["total"] == 0
+
+
+async def test_demo_data_seeds_once(pg_platform: Platform, world: dict[str, Any]) -> None:
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        tree = await load_tree(session)
+        context = PluginContext(
+            plugin="visits", tenant=tree.get(XUANWU), tree=tree, session=session, settings={"follow_up_days": 5}
+        )
+        await yinling_visits.demo_data(context=context)
+        await yinling_visits.demo_data(context=context)  # `yinling demo` may run again
+        plans = (await session.execute(select(VisitPlan))).scalars().all()
+        records = (await session.execute(select(VisitRecord))).scalars().all()
+        assert len(plans) == 4 and len(records) == 3
+        assert {p.tenant_id for p in plans} == {world["ids"][XUANWU]}
+        assert "张秀英" in {p.person_name for p in plans}
+        due = {r.person_name: r.follow_up_due for r in records}
+        assert due["孙志强"] == TODAY - datetime.timedelta(days=2) + datetime.timedelta(days=5)
+        events = (await session.execute(select(func.count()).select_from(OutboxEvent))).scalar_one()
+        assert events == 3
 
 
 # --- isolation -------------------------------------------------------------------------------------
