@@ -98,9 +98,10 @@ class JwksCache:
             except AppError:
                 if self._keys is None or not stale_ok:
                     raise
-                # Keycloak is down but the keys it published are still good: keep verifying with them.
+                # Keycloak is down but the keys it published are still good: keep verifying with them,
+                # and try again after the short interval rather than a whole TTL later.
                 logger.warning("Keycloak keys could not be fetched; using the cached ones")
-                self._fetched_at = self._clock()
+                self._fetched_at = self._clock() - self.ttl + self.refetch_interval
                 return
             self.fetches += 1
             self._keys = _signing_keys(document)

@@ -26,6 +26,9 @@ ORG_MANAGE = "org.manage"
 MEMBER_READ = "member.read"
 MEMBER_WRITE = "member.write"
 MEMBER_REVEAL = "member.reveal"
+ORGLIFE_WRITE = "orglife.write"  # record organisation life, attendance and the "六有" checklist
+STANDARDS_MANAGE = "standards.manage"  # "六好" items, scores, ranking publication
+TRANSFER_MANAGE = "transfer.manage"  # decide on organisation-relation transfers into the tenant
 
 TENANT_ADMIN = Role(
     "tenant_admin",
@@ -45,6 +48,9 @@ TENANT_ADMIN = Role(
             MEMBER_READ,
             MEMBER_WRITE,
             MEMBER_REVEAL,
+            ORGLIFE_WRITE,
+            STANDARDS_MANAGE,
+            TRANSFER_MANAGE,
         }
     ),
 )
@@ -52,7 +58,7 @@ BRANCH_SECRETARY = Role(
     "branch_secretary",
     "党支部书记",
     "Branch secretary",
-    frozenset({TENANT_READ, FILE_READ, FILE_WRITE, MEMBER_READ, MEMBER_WRITE}),
+    frozenset({TENANT_READ, FILE_READ, FILE_WRITE, MEMBER_READ, MEMBER_WRITE, ORGLIFE_WRITE}),
 )
 MEMBER = Role("member", "党员", "Member", frozenset({TENANT_READ, FILE_READ}))
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.base import SessionMiddleware
@@ -79,8 +80,19 @@ class IdentitySessionBackend(ServerSideSessionBackend):
         if rotated and has_cookie and cookie_id:
             await self.delete(cookie_id, store=self.config.get_store_from_app(connection.scope["app"]))
         if scope_session is Empty or not scope_session:
-            if has_cookie:
-                await super().store_in_message(Empty, message, connection)  # delete and expire the cookie
+            if has_cookie and cookie_id:
+                await self.delete(cookie_id, store=self.config.get_store_from_app(connection.scope["app"]))
+                # Litestar's own "null" cookie keeps the config's Max-Age, so browsers keep it: expire it here.
+                gone = Cookie(
+                    key=self.config.key,
+                    value="",
+                    max_age=0,
+                    path=self.config.path,
+                    secure=self.config.secure,
+                    httponly=self.config.httponly,
+                    samesite=self.config.samesite,
+                )
+                MutableScopeHeaders.from_message(message).add("set-cookie", gone.to_header(header=""))
             return
         if not rotated and scope_session == connection.state.get(_LOADED):
             return

@@ -187,21 +187,20 @@ class UserController(Controller):
             # Committed already (see provision_user): the answer is built without the session.
             grant = UserGrantOut(tenant_code=code, tenant_name=acting.tenant.name, role=data.role)
             return InvitedOut(**_user_out(done.user, [grant]).model_dump(), invitation_sent=done.invitation_sent)
-        else:
-            if data.password is None:
-                raise PASSWORD_REQUIRED.error(field="password")
-            user = await create_user(
-                db_session, username=data.username, password=data.password, display_name=data.display_name
-            )
-            await grant_role(
-                db_session,
-                platform.roles,
-                acting.tree,
-                user=user,
-                tenant_code=code,
-                role=data.role,
-                by=principal.username,
-            )
+        if data.password is None:
+            raise PASSWORD_REQUIRED.error(field="password")
+        user = await create_user(
+            db_session, username=data.username, password=data.password, display_name=data.display_name
+        )
+        await grant_role(
+            db_session,
+            platform.roles,
+            acting.tree,
+            user=user,
+            tenant_code=code,
+            role=data.role,
+            by=principal.username,
+        )
         (out,) = await _out(db_session, acting, [user])
         return InvitedOut(**out.model_dump(), invitation_sent=None)
 

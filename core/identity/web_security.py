@@ -5,8 +5,8 @@ carry an ``Authorization`` header (a browser sends one cross-site only after a C
 not allow), and the authentication middleware never falls back to the session cookie when that header is
 present. So the double-submit check (Litestar's :class:`CSRFMiddleware`: ``csrftoken`` cookie echoed in the
 ``X-CSRFToken`` header or the ``_csrf_token`` form field) applies to every unsafe request *without* an
-``Authorization`` header, except anonymous ``/api/`` calls (no session cookie: nothing to abuse, and
-``POST /api/v1/auth/token`` keeps working for scripts). Pages and HTMX calls to ``/api/`` with the session
+``Authorization`` header, except ``/api/`` calls that carry no session cookie (nothing to abuse) or go to a
+public API route (``POST /api/v1/auth/token`` acts as nobody). Pages and HTMX calls to ``/api/`` with the session
 cookie therefore send the token; API clients with bearer tokens change nothing.
 """
 
@@ -70,7 +70,11 @@ class CookieCsrfMiddleware(CSRFMiddleware):
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         if "authorization" in connection.headers:
             return True
-        return scope["path"].startswith("/api/") and self.session_cookie not in connection.cookies
+        if not scope["path"].startswith("/api/"):
+            return False
+        # Public API routes (``POST /api/v1/auth/token``) never act as the cookie's user.
+        handler = scope.get("route_handler")
+        return self.session_cookie not in connection.cookies or bool(handler and handler.opt.get("public"))
 
 
 def csrf_middleware(settings: Settings) -> DefineMiddleware:

@@ -115,6 +115,8 @@ async def test_disabling_someone_in_keycloak_ends_their_session_at_the_next_rene
     assert (await kc_client.get("/api/v1/auth/me")).status_code == 200
 
     external_id = await kc_admin.a_get_user_id(username)
+
+    assert external_id
     representation = await kc_admin.a_get_user(external_id)
     await kc_admin.a_update_user(external_id, {**representation, "enabled": False})
     # Until the access token behind the session expires, nothing asks Keycloak.

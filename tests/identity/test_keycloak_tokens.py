@@ -194,8 +194,12 @@ async def test_the_key_cache_refetches_on_ttl_and_unknown_key_ids_but_not_more_o
     assert await cache.key("k1") is not None and len(calls) == 2
     clock[0] += 3600
     down[0] = True
-    # Keycloak down after the TTL: the cached keys keep working.
+    # Keycloak down after the TTL: the cached keys keep working, and it is asked again soon, not in an hour.
     assert await cache.key("k1") is not None
+    down[0] = False
+    clock[0] += 11
+    assert await cache.key("k1") is not None and len(calls) == 3
+    down[0] = True
     empty = JwksCache(fetch)
     with pytest.raises(AppError) as raised:
         await empty.key("k1")

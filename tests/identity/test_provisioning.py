@@ -72,6 +72,8 @@ async def test_invite_creates_the_keycloak_user_in_the_tenant_group_and_the_gran
     assert body["single_sign_on"] is True and isinstance(body["invitation_sent"], bool)
 
     external_id = await kc_admin.a_get_user_id(username)
+
+    assert external_id
     person = await kc_admin.a_get_user(external_id)
     assert person["enabled"] and person["firstName"] == "王秀英"
     assert set(person["requiredActions"]) == {"UPDATE_PASSWORD", "VERIFY_EMAIL"}
