@@ -10,6 +10,11 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 bash scripts/services.sh up
+# The browser tests drive Debian's Chromium (Playwright's own browser downloads cannot work here).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (Debian)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 # shellcheck disable=SC1091
 source "${YINLING_SERVICES_DIR:-.services}/env"
 

@@ -31,6 +31,7 @@ from core.identity.sessions import session_middleware
 from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
+from core.orglife.routes import MeetingController, ModelBranchController, SixHavesController
 from core.orgs.routes import MemberController, OrgController
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
@@ -61,6 +62,9 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     FileController,
     OrgController,
     MemberController,
+    MeetingController,
+    SixHavesController,
+    ModelBranchController,
     TransferController,
     PluginController,
     EventController,
