@@ -11,9 +11,9 @@ fi
 
 bash scripts/services.sh up
 # The browser tests drive Debian's Chromium (Playwright's own browser downloads cannot work here).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing chromium (Debian)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  echo "== installing chromium and CJK fonts (Debian)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 # shellcheck disable=SC1091
 source "${YINLING_SERVICES_DIR:-.services}/env"
