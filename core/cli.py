@@ -154,14 +154,24 @@ async def apply_manifest_file(settings: Settings, path: Path) -> Any:
     from core.db.scope import TenantScope
     from core.plugin_host.host import PluginHost
     from core.tenancy.manifest import apply_manifest, load_manifest
+    from core.tenancy.tree import load_tree
 
     manifest = load_manifest(path)
     database = Database(create_engine(settings.effective_database_url))
     try:
         async with database.session(TenantScope.system()) as session:
-            return await apply_manifest(session, manifest, PluginHost.discover())
+            report = await apply_manifest(session, manifest, PluginHost.discover())
+            tree = await load_tree(session)
     finally:
         await database.dispose()
+    if settings.keycloak_enabled:
+        from core.identity.provisioning import sync_groups
+
+        try:
+            await sync_groups(settings, tree)
+        except Exception as exc:  # noqa: BLE001 - the tenants are applied; the mirror can be repaired
+            click.secho(f"Keycloak 群组未同步（{exc}）：请稍后运行 yinling identity sync-groups", fg="yellow", err=True)
+    return report
 
 
 @tenants.command("apply")

@@ -7,6 +7,7 @@ cannot deactivate itself.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -14,6 +15,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.engine import after_commit
 from core.errors import FORBIDDEN
 from core.identity.access import TENANT_FORBIDDEN, platform_of, provide_principal
 from core.identity.principal import Principal
@@ -22,6 +24,8 @@ from core.platform import Platform
 from core.tenancy import service
 from core.tenancy.schemas import TenantCreate, TenantList, TenantOut, TenantUpdate
 from core.tenancy.tree import TenantNode, TenantTree, load_tree
+
+logger = logging.getLogger(__name__)
 
 READ = {"permission": TENANT_READ}
 MANAGE = {"permission": TENANT_MANAGE}
@@ -45,6 +49,26 @@ def _require_manage(
         raise FORBIDDEN.error()
     if not principal.can(tree, platform.roles, node.id, TENANT_MANAGE):
         raise TENANT_FORBIDDEN.error(code=node.code, name=node.name, permission=TENANT_MANAGE)
+
+
+def mirror_in_keycloak(session: AsyncSession, platform: Platform, tree: TenantTree, code: str) -> None:
+    """Once the tenant is committed, mirror it (and its ancestors) as Keycloak groups.
+
+    Best effort: if Keycloak is down the tenant still exists here, the failure is logged, and
+    ``yinling identity sync-groups`` repairs the mirror later (it is idempotent).
+    """
+    if not platform.settings.keycloak_enabled:
+        return
+
+    async def mirror() -> None:
+        from core.identity.provisioning import sync_groups
+
+        try:
+            await sync_groups(platform.settings, tree, only=code)
+        except Exception as exc:  # noqa: BLE001 - the tenant stands; the mirror is repaired by sync-groups
+            logger.warning("tenant %s not mirrored in Keycloak (run `yinling identity sync-groups`): %s", code, exc)
+
+    after_commit(session, mirror)
 
 
 class TenantController(Controller):
@@ -85,7 +109,9 @@ class TenantController(Controller):
         row = await service.create_tenant(
             db_session, tree, service.NewTenant(data.code, data.name, data.parent_code, data.level)
         )
-        return TenantOut.of_row(row, await load_tree(db_session))
+        new_tree = await load_tree(db_session)
+        mirror_in_keycloak(db_session, platform, new_tree, row.code)
+        return TenantOut.of_row(row, new_tree)
 
     @get("/{tenant_code:str}", opt=READ, summary="Read one tenant")
     async def get_tenant(
@@ -123,6 +149,7 @@ class TenantController(Controller):
         row = await service.get_row(db_session, tenant_code)
         row.name = data.name
         await db_session.flush()
+        mirror_in_keycloak(db_session, platform_of(request), await load_tree(db_session), row.code)
         return TenantOut.of_row(row, tree)
 
     @post("/{tenant_code:str}/deactivate", opt=MANAGE, summary="Deactivate a tenant and its subtree (data kept)")

@@ -239,3 +239,25 @@ async def test_cli_creates_the_keycloak_user_with_its_password_and_the_grant(
         sync = await asyncio.to_thread(CliRunner().invoke, main, ["identity", "sync-groups"], env=env)
         assert sync.exit_code == 0, sync.output
     assert "新建 created 0，更新 updated 0" in sync.output
+
+
+async def test_a_tenant_created_through_the_api_is_mirrored_as_a_group(
+    kc_client: httpx.AsyncClient,
+    kc_world: dict[str, Any],
+    kc_platform: Platform,
+    kc_admin: KeycloakAdmin,
+    kc_env: KeycloakEnv,
+) -> None:
+    await link_keycloak_user(kc_platform, kc_admin, kc_env.user, "320100", "tenant_admin")
+    admin = bearer(await password_grant(kc_env, kc_env.user, kc_env.user_password))
+    created = await kc_client.post(
+        "/api/v1/tenants", headers=admin, json={"code": "320106", "name": "鼓楼区", "parent_code": "320100"}
+    )
+    assert created.status_code == 201, created.text
+    group = await kc_admin.a_get_group_by_path(f"/yinling-test-{RUN}/320000/320100/320106")
+    assert group["attributes"]["name"] == ["鼓楼区"] and group["attributes"]["level"] == ["county"]
+    renamed = await kc_client.patch("/api/v1/tenants/320106", headers=admin, json={"name": "鼓楼区（新）"})
+    assert renamed.status_code == 200
+    group = await kc_admin.a_get_group_by_path(f"/yinling-test-{RUN}/320000/320100/320106")
+    assert group["attributes"]["name"] == ["鼓楼区（新）"]
+    await kc_admin.a_delete_group(group["id"])
