@@ -61,11 +61,13 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Deliver domain events to plugins (run one or more next to the web processes when Redis is set)."""
+    """Deliver domain events to plugins and run background member imports (next to the web processes when
+    Redis is set)."""
     import signal
 
     from core.events.worker import run_worker
     from core.logging import configure_logging
+    from core.orgs.importing.jobs import MemberImports
     from core.platform import Platform
 
     settings = Settings()
@@ -82,11 +84,35 @@ def worker() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await run_worker(platform.dispatcher, platform.wake, stop)
+            await asyncio.gather(
+                run_worker(platform.dispatcher, platform.wake, stop), MemberImports(platform).run(stop)
+            )
         finally:
             await platform.close()
 
     asyncio.run(main_loop())
+
+
+@main.group()
+def members() -> None:
+    """The member ledger (一人一档)."""
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_code", required=True, help="division code of the tenant the members belong to")
+@click.option("--good-rows", is_flag=True, help="import the rows without errors and report the others")
+@click.option("--update-existing", is_flag=True, help="a row whose ID number is already in the ledger updates it")
+def members_import(file: Path, tenant_code: str, good_rows: bool, update_existing: bool) -> None:
+    """Import members from an .xlsx laid out like the import template; nothing is imported unless every row
+    is valid (or, with --good-rows, the valid rows only)."""
+    from core.orgs.importing.command import import_file, report
+
+    job, error = _run(
+        lambda: import_file(Settings(), file, tenant_code, good_rows=good_rows, update_existing=update_existing)
+    )
+    if not report(job, error):
+        sys.exit(1)
 
 
 @main.group()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import ErrorSpec
+from core.errors import AppError, ErrorSpec
 from core.orgs import idcard
 from core.orgs.models import ALLOWED_CHILDREN, Member, Organization, OrgLevel, Participation
 from core.orgs.schemas import MemberFields, OrgCreate, OrgUpdate
@@ -171,15 +173,73 @@ async def get_member(session: AsyncSession, member_id: uuid.UUID) -> Member:
     return member
 
 
-def _check_date(field: str, value: datetime.date | None, birth: datetime.date) -> None:
+_EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+
+
+def _date_error(field: str, value: datetime.date | None, birth: datetime.date, today: datetime.date) -> AppError | None:
     if value is None:
-        return
+        return None
     if value < birth:
-        raise MEMBER_DATE_ORDER.error(
+        return MEMBER_DATE_ORDER.error(
             field=field, field_zh=_DATE_FIELDS_ZH.get(field, field), value=value.isoformat(), birth=birth.isoformat()
         )
-    if value > datetime.date.today():
-        raise MEMBER_FUTURE_DATE.error(field=field, field_zh=_DATE_FIELDS_ZH.get(field, field))
+    if value > today:
+        return MEMBER_FUTURE_DATE.error(field=field, field_zh=_DATE_FIELDS_ZH.get(field, field))
+    return None
+
+
+@dataclass(frozen=True)
+class CheckedMember:
+    """What the ledger's rules make of some member fields, worked out without the database.
+
+    ``card`` is the parsed ID number (None when none was given or it is invalid), ``birth_date`` the
+    effective birth date (the ID number's when there is one), ``errors`` every rule broken, ID number first.
+    """
+
+    card: idcard.IdCard | None
+    birth_date: datetime.date | None
+    errors: tuple[AppError, ...]
+
+
+def check_member_fields(
+    given: Mapping[str, Any], *, current: Member | None = None, today: datetime.date | None = None
+) -> CheckedMember:
+    """The member rules that need no database: ID number format and checksum, the birth date it encodes,
+    a birth date at all, and the order of the dates (not before birth, not in the future).
+
+    ``given`` holds the fields being set (all of them on create), ``current`` the record being changed (None
+    on create). The rules that need the database (a duplicate ID number, a branch of the tenant) are the
+    callers': :func:`apply_member_fields` for one record, the Excel import (``core.orgs.importing``) for a file.
+    """
+    today = today or datetime.date.today()
+    errors: list[AppError] = []
+    card: idcard.IdCard | None = None
+    if given.get("id_number"):
+        try:
+            card = idcard.parse(given["id_number"])
+        except idcard.IdCardError as exc:
+            errors.append(MEMBER_ID_INVALID.error(field="id_number", reason=exc.zh, reason_en=exc.en))
+    birth = given.get("birth_date") or (current.birth_date if current is not None else None)
+    if card is not None:
+        if given.get("birth_date") and given["birth_date"] != card.birth_date:
+            errors.append(
+                MEMBER_BIRTH_MISMATCH.error(
+                    field="birth_date", given=given["birth_date"].isoformat(), from_id=card.birth_date.isoformat()
+                )
+            )
+        birth = card.birth_date
+    if birth is None:
+        if not errors:  # an invalid ID number already says what is missing
+            errors.append(MEMBER_BIRTH_REQUIRED.error(field="birth_date"))
+        return CheckedMember(card, None, tuple(errors))
+    checks: list[tuple[str, datetime.date | None, datetime.date]] = [("birth_date", birth, _EARLIEST_BIRTH)]
+    for field in ("party_joined_on", "retired_on"):
+        checks.append((field, given[field] if field in given else getattr(current, field, None), birth))
+    for field, value, floor in checks:
+        error = _date_error(field, value, floor, today)
+        if error is not None:
+            errors.append(error)
+    return CheckedMember(card, birth, tuple(errors))
 
 
 async def apply_member_fields(
@@ -187,12 +247,12 @@ async def apply_member_fields(
 ) -> Member:
     """Validate and set the given fields (all of them on create, the ones sent on update)."""
     given = data.model_dump(exclude_unset=True)
-    card: idcard.IdCard | None = None
-    if given.get("id_number"):
-        try:
-            card = idcard.parse(given["id_number"])
-        except idcard.IdCardError as exc:
-            raise MEMBER_ID_INVALID.error(field="id_number", reason=exc.zh, reason_en=exc.en) from exc
+    checked = check_member_fields(given, current=None if creating else member)
+    for error in checked.errors:
+        if error.field == "id_number":
+            raise error
+    card = checked.card
+    if card is not None:
         index = ring().blind_index(card.number)
         clash = (
             await session.execute(
@@ -211,22 +271,12 @@ async def apply_member_fields(
         member.id_number = None
         member.id_number_index = None
 
-    birth = given.get("birth_date") or (member.birth_date if not creating else None)
-    if card is not None:
-        if given.get("birth_date") and given["birth_date"] != card.birth_date:
-            raise MEMBER_BIRTH_MISMATCH.error(
-                field="birth_date", given=given["birth_date"].isoformat(), from_id=card.birth_date.isoformat()
-            )
-        birth = card.birth_date
-        if "gender" not in given or creating:
-            given.setdefault("gender", card.gender)
-    if birth is None:
-        raise MEMBER_BIRTH_REQUIRED.error(field="birth_date")
-    _check_date("birth_date", birth, datetime.date(1900, 1, 1))
-    member.birth_date = birth
-    for field in ("party_joined_on", "retired_on"):
-        value = given[field] if field in given else getattr(member, field, None)
-        _check_date(field, value, birth)
+    if checked.errors:
+        raise checked.errors[0]
+    assert checked.birth_date is not None  # a missing birth date is one of the errors
+    if card is not None and ("gender" not in given or creating):
+        given.setdefault("gender", card.gender)
+    member.birth_date = checked.birth_date
 
     if "formal_org_id" in given:
         org_id = parse_uuid(given["formal_org_id"], MEMBER_ORG_INVALID, "formal_org_id")

@@ -32,6 +32,8 @@ from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
 from core.orglife.routes import MeetingController, ModelBranchController, SixHavesController
+from core.orgs.import_routes import MemberSheetController, OrgSheetController
+from core.orgs.importing.jobs import member_imports
 from core.orgs.routes import MemberController, OrgController
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
@@ -61,7 +63,9 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     AuditController,
     FileController,
     OrgController,
+    OrgSheetController,
     MemberController,
+    MemberSheetController,
     MeetingController,
     SixHavesController,
     ModelBranchController,
@@ -134,15 +138,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        worker = None
+        worker = imports = None
         if the_platform.events_inline and deliver_events:
             worker = asyncio.create_task(run_worker(the_platform.dispatcher, the_platform.wake, stop))
+            # Background member imports run here too in embedded mode (``yinling worker`` runs them with Redis).
+            imports = asyncio.create_task(member_imports(app).run(stop))
         try:
             yield
         finally:
             stop.set()
             if worker is not None:
                 await worker
+            if imports is not None:
+                await imports
             if owned:
                 await the_platform.close()
 
