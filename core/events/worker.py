@@ -38,21 +38,25 @@ class InProcessWake:
 
 
 class RedisWake:
-    """Committing processes push a token; a worker blocks on the list (any worker may take it)."""
+    """Committing processes push a token; a worker blocks on the list (any worker may take it).
 
-    def __init__(self, redis: Redis) -> None:
+    ``key`` names the list, so other background work (member imports) can have a channel of its own.
+    """
+
+    def __init__(self, redis: Redis, key: str = REDIS_WAKE_KEY) -> None:
         self.redis = redis
+        self.key = key
 
     async def notify(self) -> None:
         try:
-            await self.redis.lpush(REDIS_WAKE_KEY, b"1")
-            await self.redis.ltrim(REDIS_WAKE_KEY, 0, 99)
+            await self.redis.lpush(self.key, b"1")
+            await self.redis.ltrim(self.key, 0, 99)
         except Exception as exc:  # noqa: BLE001 - the worker's poll picks the event up anyway
             logger.warning("could not wake the event worker: %s", exc)
 
     async def wait(self, seconds: float) -> None:
         try:
-            await self.redis.blpop([REDIS_WAKE_KEY], timeout=max(1, int(seconds)))
+            await self.redis.blpop([self.key], timeout=max(1, int(seconds)))
         except Exception as exc:  # noqa: BLE001 - Redis down: fall back to polling
             logger.warning("event wake-up channel unavailable: %s", exc)
             await asyncio.sleep(seconds)

@@ -26,15 +26,15 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit.recorder import AuditContext, arecord
 from core.db.scope import TenantScope
 from core.errors import AppError, ErrorSpec
+from core.events.worker import InProcessWake, RedisWake, Wake
 from core.orgs.import_models import FINISHED, RUNNING, ImportMode, ImportStatus, MemberImportJob, OnDuplicate
 from core.orgs.importing.columns import MEMBER_COLUMNS
 from core.orgs.importing.members import (
@@ -112,49 +112,6 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-# --- waking the runner ---------------------------------------------------------------------------------
-
-
-class ImportWake(Protocol):
-    async def notify(self) -> None: ...
-
-    async def wait(self, seconds: float) -> None: ...
-
-
-class InProcessImportWake:
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    async def notify(self) -> None:
-        self._event.set()
-
-    async def wait(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), seconds)
-        self._event.clear()
-
-
-class RedisImportWake:
-    """As :class:`core.events.worker.RedisWake`, on a list of its own (a token wakes one runner)."""
-
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
-
-    async def notify(self) -> None:
-        try:
-            await self.redis.lpush(WAKE_KEY, b"1")
-            await self.redis.ltrim(WAKE_KEY, 0, 99)
-        except Exception as exc:  # noqa: BLE001 - the runner's poll finds the job anyway
-            logger.warning("could not wake the import runner: %s", exc)
-
-    async def wait(self, seconds: float) -> None:
-        try:
-            await self.redis.blpop([WAKE_KEY], timeout=max(1, int(seconds)))
-        except Exception as exc:  # noqa: BLE001 - Redis down: fall back to polling
-            logger.warning("import wake-up channel unavailable: %s", exc)
-            await asyncio.sleep(seconds)
-
-
 # --- checking an upload --------------------------------------------------------------------------------
 
 
@@ -215,7 +172,8 @@ class MemberImports:
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.wake: ImportWake = RedisImportWake(platform.redis) if platform.redis is not None else InProcessImportWake()
+        # The same wake-up mechanism as event delivery, on a list of its own (a token wakes one runner).
+        self.wake: Wake = RedisWake(platform.redis, key=WAKE_KEY) if platform.redis is not None else InProcessWake()
         self._last_recovery = 0.0
 
     @property
