@@ -16,7 +16,7 @@ from core.orglife.models import (
     StandardItem,
 )
 from core.orgs.import_models import MemberImportJob
-from core.orgs.models import Member, Organization, Participation
+from core.orgs.models import CommitteeSeat, Member, Organization, Participation
 from core.orgs.transfer_models import MemberTransfer
 from core.plugin_host.models import PluginActivation
 from core.storage.models import StoredFile
@@ -25,6 +25,7 @@ from core.tenancy.models import Tenant
 __all__ = [
     "Attendance",
     "AuditEntry",
+    "CommitteeSeat",
     "BranchScore",
     "BranchScoreLine",
     "BranchSixHave",

@@ -217,3 +217,52 @@ async def test_search_by_name_branch_class_specialty_and_age(client: httpx.Async
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "org_ids"
     busy = await client.post(f"/api/v1/t/320102/orgs/{orgs['branch']}/deactivate", headers=admin)
     assert busy.status_code == 409 and "3 名" in busy.json()["error"]["message"]
+
+
+async def test_a_branch_committee_has_one_secretary_and_keeps_its_history(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    admin = await token(client, "xw-admin")
+    orgs = await make_branch(client, admin)
+    other = await make_branch(client, await token(client, "qh-admin"), code="320104", name="秦淮老干部党委")
+    ids = []
+    for name, birth in (("赵立", "1944-02-02"), ("钱敏", "1949-09-09"), ("孙强", "1951-01-01")):
+        created = await client.post(
+            "/api/v1/t/320102/members",
+            headers=admin,
+            json={"name": name, "birth_date": birth, "formal_org_id": orgs["branch"]},
+        )
+        ids.append(created.json()["id"])
+    outsider = (
+        await client.post(
+            "/api/v1/t/320104/members",
+            headers=await token(client, "qh-admin"),
+            json={"name": "李外", "birth_date": "1950-01-01", "formal_org_id": other["branch"]},
+        )
+    ).json()["id"]
+    url = f"/api/v1/t/320102/orgs/{orgs['branch']}/committee"
+    seats = [{"member_id": ids[0], "position": "secretary"}, {"member_id": ids[1], "position": "organization"}]
+    first = await client.put(url, headers=admin, json={"seats": seats})
+    assert first.status_code == 200, first.text
+    assert [(s["member_name"], s["position_zh"]) for s in first.json()] == [("赵立", "书记"), ("钱敏", "组织委员")]
+
+    two_secretaries = await client.put(
+        url, headers=admin, json={"seats": [*seats, {"member_id": ids[2], "position": "secretary"}]}
+    )
+    assert two_secretaries.status_code == 422 and two_secretaries.json()["error"]["code"] == "org.one_secretary"
+    foreign = await client.put(url, headers=admin, json={"seats": [{"member_id": outsider, "position": "member"}]})
+    assert foreign.status_code == 422 and foreign.json()["error"]["field"] == "seats.0.member_id"
+
+    # A new secretary: the old seat ends, the history keeps it.
+    changed = await client.put(
+        url,
+        headers=admin,
+        json={
+            "seats": [{"member_id": ids[2], "position": "secretary"}, {"member_id": ids[1], "position": "organization"}]
+        },
+    )
+    assert [s["member_name"] for s in changed.json()] == ["孙强", "钱敏"]
+    assert [s["member_name"] for s in (await client.get(url, headers=admin)).json()] == ["孙强", "钱敏"]
+    audit = (await client.get("/api/v1/t/320102/audit?entity_type=committee_seat", headers=admin)).json()["items"]
+    ended = [e for e in audit if e["action"] == "update" and e["after"].get("until")]
+    assert len(ended) == 1

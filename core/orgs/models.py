@@ -151,3 +151,44 @@ class Participation(TenantOwned, Base):
     member_id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
     since: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
+
+
+class CommitteePosition(StrEnum):
+    """支委会职务."""
+
+    SECRETARY = "secretary"  # 书记
+    DEPUTY_SECRETARY = "deputy_secretary"  # 副书记
+    ORGANIZATION = "organization"  # 组织委员
+    PROPAGANDA = "propaganda"  # 宣传委员
+    DISCIPLINE = "discipline"  # 纪检委员
+    MEMBER = "member"  # 委员
+
+    @property
+    def zh(self) -> str:
+        return {
+            "secretary": "书记",
+            "deputy_secretary": "副书记",
+            "organization": "组织委员",
+            "propaganda": "宣传委员",
+            "discipline": "纪检委员",
+            "member": "委员",
+        }[self.value]
+
+
+class CommitteeSeat(Entity, TenantOwned, Base):
+    """A seat on an organisation's committee (支委会 / 党委班子): who, which post, since when, until when."""
+
+    __tablename__ = "committee_seat"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "org_id"], ["organization.tenant_id", "organization.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["member.tenant_id", "member.id"], ondelete="RESTRICT"),
+        Index("ix_committee_seat_org", "tenant_id", "org_id"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(GUID, nullable=False)
+    member_id: Mapped[uuid.UUID] = mapped_column(GUID, nullable=False)
+    position: Mapped[str] = mapped_column(String(24), nullable=False)
+    since: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    until: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)  # NULL while serving

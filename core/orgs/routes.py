@@ -21,6 +21,7 @@ from core.audit.recorder import arecord
 from core.identity.access import Acting, provide_acting
 from core.identity.roles import MEMBER_READ, MEMBER_REVEAL, MEMBER_WRITE, ORG_MANAGE, TENANT_READ
 from core.orgs import service
+from core.orgs.committee import CommitteeIn, SeatOut, current_seats, replace_committee
 from core.orgs.models import BranchKind, HealthClass, Member, Organization, OrgLevel, Participation, RetirementType
 from core.orgs.schemas import (
     HistoryEntry,
@@ -152,6 +153,22 @@ class OrgController(Controller):
     ) -> OrgOut:
         org = await service.get_org(db_session, org_id)
         return org_out(await service.deactivate_org(db_session, org), acting.tree)
+
+    @get("/{org_id:uuid}/committee", opt={"permission": TENANT_READ}, summary="The committee now serving (支委班子)")
+    async def get_committee(
+        self, db_session: NamedDependency[AsyncSession], org_id: FromPath[uuid.UUID]
+    ) -> list[SeatOut]:
+        return await current_seats(db_session, await service.get_org(db_session, org_id))
+
+    @put(
+        "/{org_id:uuid}/committee",
+        opt={"permission": ORG_MANAGE},
+        summary="Replace the committee (seats end, history kept)",
+    )
+    async def put_committee(
+        self, db_session: NamedDependency[AsyncSession], org_id: FromPath[uuid.UUID], data: JSONBody[CommitteeIn]
+    ) -> list[SeatOut]:
+        return await replace_committee(db_session, await service.get_org(db_session, org_id), data)
 
 
 class MemberController(Controller):
