@@ -25,10 +25,10 @@ from core.tenancy.models import Tenant
 __all__ = [
     "Attendance",
     "AuditEntry",
-    "CommitteeSeat",
     "BranchScore",
     "BranchScoreLine",
     "BranchSixHave",
+    "CommitteeSeat",
     "EventDelivery",
     "Meeting",
     "Member",
