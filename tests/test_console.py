@@ -55,7 +55,7 @@ async def test_large_text_mode_and_language_stick(client: httpx.AsyncClient, wor
     )
     assert response.status_code == 303 and response.headers["location"] == "/t/320102/"
     page = await client.get("/t/320102/", headers=HTML)
-    assert 'style="--font-scale: 1.3"' in page.text and '<body class="elder">' in page.text
+    assert 'class="scale-130"' in page.text and '<body class="elder">' in page.text
     assert "长辈版（大字）：已开启" in page.text
     await client.post("/ui/preferences", data={"lang": "en", "back": "/t/320102/", "_csrf_token": csrf.group(1)})
     english = (await client.get("/t/320102/", headers=HTML)).text

@@ -102,7 +102,9 @@ async def test_sign_in_switch_tenant_and_drill_down(live_server: str, browser: B
 
 
 async def test_large_text_mode_on_a_phone_sticks(live_server: str, browser: Browser, world: dict[str, Any]) -> None:
-    context = await browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, locale="zh-CN"
+    )
     page = await context.new_page()
     await sign_in(page, live_server, "xw-admin")
     base_size = await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
@@ -145,7 +147,7 @@ async def test_a_programme_appears_and_vanishes_in_the_menu(
             session, pg_platform.roles, world["tree"], user=user, tenant_code="320102", role="visitor", by="t"
         )
     admin = await token(client, "xw-admin")
-    page = await browser.new_page()
+    page = await browser.new_page(locale="zh-CN")
     await sign_in(page, live_server, "xw-admin")
     menu = page.locator("nav.menu")
     assert await menu.locator("text=走访计划").count() == 0
@@ -153,7 +155,7 @@ async def test_a_programme_appears_and_vanishes_in_the_menu(
         await client.put("/api/v1/t/320102/plugins/visits", headers=admin, json={"state": "enabled"})
     ).status_code == 200
     await page.reload()  # the server process sees the change through the shared activation cache (Redis)
-    assert await menu.locator("text=走访计划").count() == 1
+    assert await menu.locator("text=走访计划").count() == 1, await page.locator("nav.menu").inner_html()
     await shot(page, "menu-with-programme")
     await client.put("/api/v1/t/320102/plugins/visits", headers=admin, json={"state": "disabled"})
     await page.reload()
