@@ -90,3 +90,42 @@ async def test_english_pages_are_translated(client: httpx.AsyncClient, world: di
     page = (await client.get("/t/320102/", headers={**HTML, "accept-language": "en-GB,en;q=0.8"})).text
     assert "Overview" in page and "Large text" in page and "工作概况" not in page
     assert "November" in page or "December" in page or "January" in page or "2026" in page  # Babel-formatted date
+
+
+async def test_adding_a_member_shows_errors_beside_fields_and_keeps_what_was_typed(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    from tests.test_members import ID_A
+
+    await form_login(client, "xw-admin")
+    form = await client.get("/t/320102/members/new", headers=HTML)
+    assert form.status_code == 200
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert csrf
+    bad_id = ID_A[:-1] + ("0" if ID_A[-1] != "0" else "1")
+    refused = await client.post(
+        "/t/320102/members/new",
+        data={"name": "吴德华", "id_number": bad_id, "phone": "13812340000", "_csrf_token": csrf.group(1)},
+        headers=HTML,
+    )
+    assert refused.status_code == 422
+    assert 'id="e-id_number"' in refused.text and "校验位" in refused.text  # the error sits under its field
+    assert (
+        f'value="{bad_id}"' in refused.text
+        and 'value="吴德华"' in refused.text
+        and 'value="13812340000"' in refused.text
+    )
+    missing = await client.post("/t/320102/members/new", data={"name": "", "_csrf_token": csrf.group(1)}, headers=HTML)
+    assert 'id="e-name"' in missing.text and "必填" in missing.text
+    saved = await client.post(
+        "/t/320102/members/new", data={"name": "吴德华", "id_number": ID_A, "_csrf_token": csrf.group(1)}, headers=HTML
+    )
+    assert saved.status_code == 303
+    listing = await client.get(saved.headers["location"], headers=HTML)
+    assert "已新增党员档案：吴德华" in listing.text and "吴德华" in listing.text
+    assert ID_A not in listing.text  # masked in lists
+
+
+async def test_the_ledger_page_needs_member_read(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/members/", headers=HTML)).status_code == 403

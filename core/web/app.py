@@ -34,6 +34,7 @@ from core.logging import configure_logging
 from core.orglife.routes import MeetingController, ModelBranchController, SixHavesController
 from core.orgs.import_routes import MemberSheetController, OrgSheetController
 from core.orgs.importing.jobs import member_imports
+from core.orgs.pages import MemberPages
 from core.orgs.routes import MemberController, OrgController
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
@@ -56,6 +57,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     ready,
     metrics,
     ConsoleController,
+    MemberPages,
     AuthController,
     LoginController,
     UserController,

@@ -160,3 +160,27 @@ async def test_a_programme_appears_and_vanishes_in_the_menu(
     await client.put("/api/v1/t/320102/plugins/visits", headers=admin, json={"state": "disabled"})
     await page.reload()
     assert await menu.locator("text=走访计划").count() == 0
+
+
+async def test_adding_a_member_in_the_browser(live_server: str, browser: Browser, world: dict[str, Any]) -> None:
+    from tests.test_members import ID_B
+
+    page = await browser.new_page(locale="zh-CN")
+    await sign_in(page, live_server, "xw-admin")
+    await page.click("nav.menu >> text=党员档案")
+    await page.click("text=新增党员")
+    await page.fill("#f-name", "郑桂兰")
+    await page.fill("#f-id_number", ID_B[:-1] + ("0" if ID_B[-1] != "0" else "1"))
+    await page.fill("#f-phone", "13512345678")
+    await page.click("button.primary")
+    error = page.locator("#e-id_number")
+    assert "校验位" in await error.inner_text()
+    assert await page.input_value("#f-name") == "郑桂兰" and await page.input_value("#f-phone") == "13512345678"
+    await shot(page, "member-form-error")
+    await page.fill("#f-id_number", ID_B)
+    await page.click("button.primary")
+    await page.wait_for_url(f"{live_server}/t/320102/members/**")
+    assert "已新增党员档案：郑桂兰" in await page.locator(".notice").inner_text()
+    row = page.locator("table.data tbody tr", has_text="郑桂兰")
+    assert "135****5678" in await row.inner_text()
+    await shot(page, "member-ledger")
