@@ -17,6 +17,7 @@ from core.db.migrate import upgrade
 from core.db.scope import TenantScope
 from core.identity.accounts import create_user, grant_role
 from core.identity.models import User
+from core.orgs.demo import seed_ledger_demo
 from core.plugin_host.activation import effective_settings, load_snapshot
 from core.plugin_host.declarations import PluginContext
 from core.plugin_host.host import PluginHost
@@ -95,6 +96,7 @@ async def seed_demo(settings: Settings) -> list[DemoLogin]:
                     await grant_role(
                         session, roles, tree, user=user, tenant_code=login.tenant, role=login.role, by="demo"
                     )
+            await seed_ledger_demo(session, tree)
             await seed_plugin_demo_data(session, host, tree)
     finally:
         await database.dispose()

@@ -38,6 +38,13 @@ async def test_demo_on_embedded_defaults_end_to_end(embedded_settings: Settings)
             }
             xuanwu = await token(client, "xw-admin")
             qinhuai = await token(client, "qh-admin")
+            # The demo seeded a ledger in every county, once (the demo ran twice above).
+            ledger = (await client.get("/api/v1/t/320102/members?page_size=1", headers=xuanwu)).json()
+            assert ledger["total"] == 24 and ledger["items"][0]["id_number"].count("*") == 10
+            branches = (await client.get("/api/v1/t/320102/orgs?level=branch", headers=xuanwu)).json()
+            assert {b["kind"] for b in branches} == {"original_unit", "community", "society"}
+            seats = (await client.get(f"/api/v1/t/320102/orgs/{branches[0]['id']}/committee", headers=xuanwu)).json()
+            assert [s["position"] for s in seats][:1] == ["secretary"]
             uploaded = await client.post(
                 "/api/v1/t/320102/files", headers=xuanwu, files={"file": ("合影.png", PNG, "image/png")}
             )
