@@ -129,3 +129,34 @@ async def test_adding_a_member_shows_errors_beside_fields_and_keeps_what_was_typ
 async def test_the_ledger_page_needs_member_read(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
     await form_login(client, "xw-member")
     assert (await client.get("/t/320102/members/", headers=HTML)).status_code == 403
+
+
+async def test_programmes_page_switches_with_the_reason_shown(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    province = await token(client, "js-admin")
+    await form_login(client, "xw-admin")
+    page = await client.get("/t/320102/programmes", headers=HTML)
+    assert "示例项目" in page.text and "未开通" in page.text
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    switched = await client.post("/t/320102/programmes/sample", data={"state": "enabled", "_csrf_token": csrf.group(1)})
+    assert switched.status_code == 303 and switched.headers["location"] == "/t/320102/programmes?changed=sample"
+    page = await client.get(switched.headers["location"], headers=HTML)
+    assert "已更新“示例项目”" in page.text and "本单位已开通" in page.text
+    assert 'href="/t/320102/sample/home/"' in page.text  # and it is in the menu now
+    # The province forbids it: the county sees why, and its attempt is refused with that reason.
+    await client.put("/api/v1/t/320000/plugins/sample", headers=province, json={"policy": "forbid"})
+    refused = await client.post("/t/320102/programmes/sample", data={"state": "enabled", "_csrf_token": csrf.group(1)})
+    page = await client.get(refused.headers["location"], headers=HTML)
+    assert "被 320000（江苏省）禁止" in page.text and "不能更改" in page.text
+
+
+async def test_audit_log_page_lists_the_subtree_for_admins_only(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    admin = await token(client, "xw-admin")
+    await client.post("/api/v1/t/320102/orgs", headers=admin, json={"name": "审计测试党委", "level": "committee"})
+    await form_login(client, "xw-admin")
+    page = await client.get("/t/320102/audit", headers=HTML)
+    assert page.status_code == 200 and "organization" in page.text and "新增" in page.text and "xw-admin" in page.text
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/audit", headers=HTML)).status_code == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.identity.roles import MEMBER_READ, TENANT_READ
+from core.identity.roles import AUDIT_READ, MEMBER_READ, TENANT_READ
 from core.plugin_host import service
 from core.plugin_host.activation import effective_settings
 from core.plugin_host.declarations import NavItem, PluginContext
@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from core.identity.principal import Principal
     from core.platform import Platform
 
-# Only pages that exist are offered; the tenants/programmes and audit pages come with the console's next pages.
+# Only pages that exist are offered.
 CORE_NAVIGATION = (
     NavItem("首页", "Home", "", TENANT_READ, order=0),
+    NavItem("工作项目", "Programmes", "programmes", TENANT_READ, order=10),
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
+    NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )
 
 

@@ -42,6 +42,7 @@ from core.plugin_host.routes import PluginController
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
+from core.web.admin_pages import AdminPages
 from core.web.console import ConsoleController
 from core.web.health import health, ready
 from core.web.metrics import PROMETHEUS, metrics
@@ -58,6 +59,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     metrics,
     ConsoleController,
     MemberPages,
+    AdminPages,
     AuthController,
     LoginController,
     UserController,
