@@ -40,7 +40,8 @@ def register_routes() -> Sequence[ControllerRouterHandler]:
     your handlers are relative to that), behind the permission guard and the activation guard: a request in
     a tenant where the plugin is not active answers 404 naming the programme. Every handler must declare
     ``opt={"permission": "<permission>"}`` with a permission the core or your ``register_roles`` defines.
-    Use the ``db_session`` dependency (scoped to the acting tenant) and ``acting`` (the tenant and scope).
+    Use the ``db_session`` dependency (scoped to the acting tenant), ``acting`` (the tenant and scope) and
+    ``plugin_settings`` (a dict: your ``settings_schema`` as it applies in the acting tenant).
     """
 
 

@@ -3,6 +3,7 @@ settings; ``/navigation``; and the activation guard every plugin route sits behi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from litestar import Controller, Request, get, put
@@ -78,6 +79,22 @@ class NavOut(BaseModel):
     label_en: str
     path: str
     order: int
+
+
+def settings_provider(plugin: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The ``plugin_settings`` dependency of a plugin's routes: its effective settings in the acting tenant
+    (schema defaults, overridden from the province down to the tenant)."""
+
+    async def provide(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        platform = platform_of(request)
+        acting = provide_acting(request)
+        snapshot = await platform.activation.get(platform.database)
+        values, _ = effective_settings(
+            acting.tree, snapshot, acting.tenant.id, plugin, plugin_defaults(platform.plugins, plugin)
+        )
+        return values
+
+    return provide
 
 
 async def require_active(platform: Platform, tree: TenantTree, tenant: TenantNode, plugin: str) -> None:

@@ -38,7 +38,7 @@ from core.orgs.pages import MemberPages
 from core.orgs.routes import MemberController, OrgController
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
-from core.plugin_host.routes import PluginController
+from core.plugin_host.routes import PluginController, settings_provider
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
@@ -120,6 +120,7 @@ def plugin_routers(platform: Platform) -> list[Router]:
                     path=f"/api/v1/t/{{tenant_code:str}}/{name}",
                     route_handlers=handlers,
                     opt={"plugin": name},
+                    dependencies={"plugin_settings": Provide(settings_provider(name))},
                     tags=[f"plugin:{name}"],
                 )
             )

@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.access import Acting, provide_acting
-from core.plugin_host.activation import effective_settings
 from yinling_visits import service
 from yinling_visits.schemas import (
     FollowUpOut,
@@ -42,18 +41,9 @@ def _actor(request: Request[Any, Any, Any]) -> str:
     return str(getattr(request.user, "username", "system"))
 
 
-async def tenant_settings(request: Request[Any, Any, Any], acting: Acting) -> VisitsSettings:
-    """The effective settings of the plugin in the acting tenant (defaults < province < … < the tenant).
-
-    The host does not yet hand routes their plugin's settings, so this reads the process's activation
-    snapshot the way the host's own settings route does.
-    """
-    platform = request.app.state.platform
-    snapshot = await platform.activation.get(platform.database)
-    values, _ = effective_settings(
-        acting.tree, snapshot, acting.tenant.id, service.PLUGIN_NAME, VisitsSettings().model_dump(mode="json")
-    )
-    return VisitsSettings.model_validate(values)
+def tenant_settings(plugin_settings: dict[str, Any]) -> VisitsSettings:
+    """The plugin's settings in the acting tenant, as the host's ``plugin_settings`` dependency gives them."""
+    return VisitsSettings.model_validate(plugin_settings)
 
 
 class VisitController(Controller):
@@ -122,8 +112,9 @@ class VisitController(Controller):
         acting: NamedDependency[Acting],
         db_session: NamedDependency[AsyncSession],
         data: JSONBody[RecordCreate],
+        plugin_settings: NamedDependency[dict[str, Any]],
     ) -> RecordOut:
-        settings = await tenant_settings(request, acting)
+        settings = tenant_settings(plugin_settings)
         record, follow_ups = await service.record_visit(db_session, acting.tenant.id, data, _actor(request), settings)
         return service.record_out(record, follow_ups)
 
