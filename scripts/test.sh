@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command named in the README, and what CI runs (.ci/run calls exactly this):
 # start the real services, install the locked dependencies, lint, type-check, run the suite with coverage,
-# and check the Helm chart. Any missing service fails the run; nothing is skipped.
+# check the Helm chart, then run the suite with coverage (its summary closes the output). Any missing service
+# fails the run; nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,8 @@ uv run ruff check core plugins tests examples
 uv run ruff format --check core plugins tests examples
 echo "== mypy"
 uv run mypy
+echo "== helm chart"
+bash scripts/check-helm.sh
 echo "== pytest"
 set +e
 uv run pytest --cov --cov-report=term:skip-covered --cov-report=xml "$@"
@@ -33,6 +36,4 @@ if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: that is a failure here" >&2
   exit 1
 fi
-[ "$status" -eq 0 ] || exit "$status"
-echo "== helm chart"
-bash scripts/check-helm.sh
+exit "$status"
