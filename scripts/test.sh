@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The test command named in the README, and what CI runs (.ci/run calls exactly this):
-# start the real services, install the locked dependencies, lint, type-check, run the suite with coverage,
-# check the Helm chart, then run the suite with coverage (its summary closes the output). Any missing service
-# fails the run; nothing is skipped.
+# start the real services, install the locked dependencies, lint, type-check, check the Helm chart, then run the
+# suite with coverage (its summary closes the output). Any missing service fails the run; nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
