@@ -61,6 +61,9 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, LoadedPlugin] = {}
         self.failures: list[PluginFailure] = []
+        # Settings schemas are read on hot paths (navigation, settings, event delivery); plugins never change
+        # after loading, so the hook is asked once per load.
+        self._schemas: dict[str, Any] | None = None
 
     # --- loading -----------------------------------------------------------------------------------
 
@@ -127,6 +130,7 @@ class PluginHost:
             self._fail(source, problem)
             return
         self.plugins[info.name] = LoadedPlugin(info, module, source, sorted(implemented))
+        self._schemas = None
         logger.info("plugin %s %s loaded from %s", info.name, info.version, source)
 
     def _check_models(self, plugin: str) -> str | None:
@@ -247,7 +251,9 @@ class PluginHost:
         return [Path(result) for _, result in self.call_each("migrations_dir") if result]
 
     def settings_schemas(self) -> dict[str, Any]:
-        return {name: result for name, result in self.call_each("settings_schema") if result is not None}
+        if self._schemas is None:
+            self._schemas = {name: result for name, result in self.call_each("settings_schema") if result is not None}
+        return self._schemas
 
     def models(self) -> dict[str, list[type[Any]]]:
         return {name: list(result or []) for name, result in self.call_each("register_models")}

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.engine import after_commit
 from core.errors import FORBIDDEN
-from core.identity.access import TENANT_FORBIDDEN, platform_of, provide_principal
+from core.identity.access import TENANT_FORBIDDEN, platform_of, provide_principal, tree_of
 from core.identity.principal import Principal
 from core.identity.roles import TENANT_MANAGE, TENANT_READ
 from core.platform import Platform
@@ -80,11 +80,11 @@ class TenantController(Controller):
     async def list_tenants(
         self,
         principal: NamedDependency[Principal],
-        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
         root: Annotated[str | None, QueryParameter(pattern=r"^\d{6}$", description="only this subtree")] = None,
         include_inactive: FromQuery[bool] = True,
     ) -> TenantList:
-        tree = await load_tree(db_session)
+        tree = await tree_of(request)  # loaded once per request, by the permission guard
         visible = principal.visible_ids(tree)
         if root is not None:
             visible = visible & tree.subtree_ids(_visible(principal, tree, root).id)
@@ -103,7 +103,7 @@ class TenantController(Controller):
         request: Request[Any, Any, Any],
     ) -> TenantOut:
         platform = platform_of(request)
-        tree = await load_tree(db_session)
+        tree = await tree_of(request)
         parent = _visible(principal, tree, data.parent_code) if data.parent_code else None
         _require_manage(principal, platform, tree, parent)
         row = await service.create_tenant(
@@ -119,8 +119,9 @@ class TenantController(Controller):
         tenant_code: FromPath[str],
         principal: NamedDependency[Principal],
         db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
     ) -> TenantOut:
-        tree = await load_tree(db_session)
+        tree = await tree_of(request)
         _visible(principal, tree, tenant_code)
         return TenantOut.of_row(await service.get_row(db_session, tenant_code), tree)
 
@@ -129,9 +130,9 @@ class TenantController(Controller):
         self,
         tenant_code: FromPath[str],
         principal: NamedDependency[Principal],
-        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
     ) -> TenantList:
-        tree = await load_tree(db_session)
+        tree = await tree_of(request)
         node = _visible(principal, tree, tenant_code)
         items = [TenantOut.of_node(n, tree) for n in tree.subtree(node.id)]
         return TenantList(items=items, total=len(items))
@@ -192,7 +193,7 @@ class TenantController(Controller):
     async def _managed(
         self, request: Request[Any, Any, Any], principal: NamedDependency[Principal], session: AsyncSession, code: str
     ) -> TenantTree:
-        tree = await load_tree(session)
+        tree = await tree_of(request)
         node = _visible(principal, tree, code)
         parent = tree.nodes.get(node.parent_id) if node.parent_id is not None else None
         _require_manage(principal, platform_of(request), tree, parent)

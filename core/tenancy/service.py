@@ -76,12 +76,12 @@ class NewTenant:
     level: TenantLevel | None = None
 
 
-def check_placement(tree: TenantTree, code: str, level: TenantLevel, parent_code: str | None) -> Tenant | None:
+def check_placement(tree: TenantTree, code: str, level: TenantLevel, parent_code: str | None) -> None:
     """Raise the error a person can act on when ``code`` may not sit under ``parent_code``."""
     if level is TenantLevel.PROVINCE:
         if parent_code:
             raise PROVINCE_HAS_NO_PARENT.error(field="parent_code", code=code)
-        return None
+        return
     if not parent_code:
         raise PARENT_REQUIRED.error(field="parent_code", code=code, level=level.value, level_zh=_LEVEL_ZH[level.value])
     parent = tree.get(parent_code)
@@ -105,7 +105,6 @@ def check_placement(tree: TenantTree, code: str, level: TenantLevel, parent_code
         )
     if not parent.is_active:
         raise PARENT_INACTIVE.error(field="parent_code", parent_code=parent.code)
-    return None
 
 
 async def create_tenant(session: AsyncSession, tree: TenantTree, new: NewTenant) -> Tenant:
