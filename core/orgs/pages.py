@@ -3,7 +3,6 @@ lost). Personal data stays masked, as in the API."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import AppError, zh_validation_message
@@ -21,7 +20,7 @@ from core.orgs import service
 from core.orgs.models import HealthClass, Member, Organization, OrgLevel
 from core.orgs.routes import member_out
 from core.orgs.schemas import MemberCreate
-from core.web.console import shell
+from core.web.console import page_of, shell
 
 PAGE_SIZE = 20
 FORM_FIELDS = (
@@ -70,18 +69,8 @@ class MemberPages(Controller):
             status="active",
             today=datetime.date.today(),
         )
-        total = (await db_session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        rows = (
-            (
-                await db_session.execute(
-                    query.order_by(Member.name, Member.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        listing = await page_of(db_session, query.order_by(Member.name, Member.id), page, PAGE_SIZE)
+        rows, total, page, pages = listing.rows, listing.total, listing.page, listing.pages
         context = await shell(request, acting, db_session)
         principal = current_principal(request)
         can_write = principal is not None and principal.can(

@@ -3,14 +3,13 @@ reason each is in its state) and the audit log of the tenant's subtree."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEntry
@@ -19,7 +18,7 @@ from core.errors import AppError
 from core.identity.access import Acting, current_principal, platform_of, provide_acting
 from core.identity.roles import AUDIT_READ, PLUGIN_MANAGE, TENANT_READ
 from core.plugin_host import service as plugins
-from core.web.console import shell
+from core.web.console import page_of, shell
 
 PAGE_SIZE = 50
 ACTIONS_ZH = {"create": "新增", "update": "修改", "delete": "删除", "reveal": "查看个人信息"}
@@ -113,17 +112,9 @@ class AdminPages(Controller):
         db_session: NamedDependency[AsyncSession],
         page: FromQuery[int] = 1,
     ) -> Template:
-        total = (await db_session.execute(select(func.count()).select_from(AuditEntry))).scalar_one()
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        rows = (
-            await db_session.execute(
-                select(AuditEntry)
-                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                .offset((page - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-            )
-        ).scalars()
+        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        listing = await page_of(db_session, query, page, PAGE_SIZE)
+        rows, total, page, pages = listing.rows, listing.total, listing.page, listing.pages
         context = await shell(request, acting, db_session)
         lang = context["lang"]
         entries = []

@@ -4,6 +4,8 @@ and the tenant dashboard. Server-rendered Jinja2; HTMX and ECharts are served fr
 from __future__ import annotations
 
 import datetime
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -52,6 +54,25 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
         "today": datetime.date.today(),
         **extra,
     }
+
+
+@dataclass
+class PageOf:
+    """One page of a list for a console page: its rows, the total, and the page number kept in range."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+async def page_of(session: AsyncSession, query: Any, page: int, size: int) -> PageOf:
+    """Count ``query``, clamp ``page`` to what exists, and fetch that page (``query`` carries its order)."""
+    total = (await session.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
+    pages = max(1, math.ceil(total / size))
+    page = min(max(page, 1), pages)
+    rows = (await session.execute(query.offset((page - 1) * size).limit(size))).scalars().all()
+    return PageOf(list(rows), total, page, pages)
 
 
 def switchable_tenants(request: Request[Any, Any, Any], tree: TenantTree) -> list[TenantNode]:
