@@ -127,8 +127,9 @@ _ZH_VALIDATION = {
 
 
 def request_language(request: Request[Any, Any, Any]) -> str:
-    """``?lang=en`` or an ``Accept-Language`` that prefers English selects English; Chinese otherwise."""
-    lang = request.query_params.get("lang")
+    """The language of every answer, pages and API alike: ``?lang=``, then the console's ``lang`` cookie, then an
+    ``Accept-Language`` that prefers English; Chinese otherwise."""
+    lang = request.query_params.get("lang") or request.cookies.get("lang")
     if lang:
         return "en" if lang.lower().startswith("en") else "zh"
     accept = request.headers.get("accept-language", "")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import AppError, zh_validation_message
+from core.errors import AppError, request_language, zh_validation_message
 from core.identity.access import Acting, current_principal, platform_of, provide_acting
 from core.identity.roles import MEMBER_READ, MEMBER_WRITE
 from core.orgs import service
@@ -146,7 +146,7 @@ class MemberPages(Controller):
     ) -> Template | Redirect:
         values = {k: str(v).strip() for k, v in data.items() if k in FORM_FIELDS}
         payload: dict[str, Any] = {k: v for k, v in values.items() if v}
-        lang = request.cookies.get("lang", "zh")
+        lang = request_language(request)
         try:
             fields = MemberCreate.model_validate(payload)
         except ValidationError as exc:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEntry
 from core.db.engine import after_commit
-from core.errors import AppError
+from core.errors import AppError, request_language
 from core.identity.access import Acting, current_principal, platform_of, provide_acting
 from core.identity.roles import AUDIT_READ, PLUGIN_MANAGE, TENANT_READ
 from core.plugin_host import service as plugins
@@ -99,7 +99,7 @@ class AdminPages(Controller):
                     snapshot=await platform.activation.fresh(platform.database),
                 )
         except AppError as exc:
-            lang = request.cookies.get("lang", "zh")
+            lang = request_language(request)
             return Redirect(f"/t/{acting.tenant.code}/programmes?problem={quote(exc.message(lang))}", status_code=303)
         after_commit(db_session, platform.activation.invalidate)
         return Redirect(f"/t/{acting.tenant.code}/programmes?changed={quote(plugin)}", status_code=303)

@@ -1,7 +1,7 @@
 """Languages of the console: Chinese first (the source strings are Chinese), English from a Babel catalogue.
 
 Templates call ``_("首页")``; with English selected the catalogue in ``core/web/translations/en`` answers
-"Home". The language comes from the ``lang`` cookie (set by the switcher), then ``?lang=``, then
+"Home". The language comes from ``?lang=``, then the ``lang`` cookie (set by the switcher), then
 ``Accept-Language``. Dates and numbers follow the language's conventions through Babel.
 """
 
@@ -20,19 +20,16 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from core.errors import request_language
+
 TRANSLATIONS = Path(__file__).parent / "translations"
 SUPPORTED = ("zh", "en")
 BABEL_LOCALE = {"zh": "zh_Hans_CN", "en": "en"}
 
 
-def negotiate(request: Any, default: str = "zh") -> str:
-    chosen = request.cookies.get("lang") or request.query_params.get("lang")
-    if chosen in SUPPORTED:
-        return str(chosen)
-    accept = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    if accept.startswith("en"):
-        return "en"
-    return default
+def negotiate(request: Any) -> str:
+    """The same choice error messages make (:func:`core.errors.request_language`)."""
+    return request_language(request)
 
 
 @cache
