@@ -19,6 +19,7 @@ from core.orgs.import_models import MemberImportJob
 from core.orgs.models import CommitteeSeat, Member, Organization, Participation
 from core.orgs.transfer_models import MemberTransfer
 from core.plugin_host.models import PluginActivation
+from core.reports.models import ReportDistinct, ReportSubject, ReportSum
 from core.storage.models import StoredFile
 from core.tenancy.models import Tenant
 
@@ -40,6 +41,9 @@ __all__ = [
     "PluginActivation",
     "RankingEntry",
     "RankingPublication",
+    "ReportDistinct",
+    "ReportSubject",
+    "ReportSum",
     "RoleGrant",
     "SixHaveEvidence",
     "StandardItem",

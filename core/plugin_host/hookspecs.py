@@ -14,7 +14,7 @@ plugins' routes answer 404, their navigation vanishes, their event handlers are 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from core.events.types import DomainEvent, EventContext
     from core.identity.roles import Role
     from core.plugin_host.declarations import MemberPanel, MetricSpec, NavItem, PluginContext
+    from core.reports.facts import Fact
 
 PROJECT = "yinling"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -42,6 +43,30 @@ def register_routes() -> Sequence[ControllerRouterHandler]:
     ``opt={"permission": "<permission>"}`` with a permission the core or your ``register_roles`` defines.
     Use the ``db_session`` dependency (scoped to the acting tenant), ``acting`` (the tenant and scope) and
     ``plugin_settings`` (a dict: your ``settings_schema`` as it applies in the acting tenant).
+    """
+
+
+@hookspec
+def register_pages() -> Sequence[ControllerRouterHandler]:
+    """Console pages of the plugin: controllers mounted once at ``/t/{tenant_code}/{plugin name}/``.
+
+    Each handler declares ``opt={"permission": ...}`` like an API route; the router adds ``page=True`` (so a
+    visitor who is not signed in is sent to the login page) and the ``acting`` dependency (the tenant of the
+    URL). Pages of a plugin inactive in that tenant answer 404 naming the programme, exactly like its API
+    routes. Render with :func:`core.web.pages.render_page`, which fills in the console's shell (navigation,
+    tenant switcher, breadcrumbs, 长辈版, language) and the plugin's own translations; templates extend
+    ``console/base.html`` and live in :func:`templates_dir` (looked up as ``"<plugin>/<file>.html"``).
+    Navigation entries point at these pages: ``NavItem(path="ledger")`` → ``/t/{code}/<plugin>/ledger``.
+    """
+
+
+@hookspec
+def translations_dir() -> Path | None:
+    """The folder of the plugin's Babel catalogues (``en/LC_MESSAGES/messages.po``) for its pages' strings.
+
+    Source strings are Chinese; :func:`core.web.pages.render_page` looks a string up in the plugin's catalogue
+    first and the core's after. ``uv run python scripts/i18n.py`` extracts the plugin's strings into it and
+    ``--check`` fails when one has no English.
     """
 
 
@@ -115,7 +140,23 @@ def on_event(event: DomainEvent, context: EventContext) -> Awaitable[None] | Non
 
 @hookspec
 def register_metrics() -> Sequence[MetricSpec]:
-    """Metrics the plugin contributes to reports: id, labels, unit and how they roll up the tree."""
+    """Metrics the plugin contributes to reports: id, labels, unit and how they roll up the tree.
+
+    Reports read maintained aggregates, never the plugin's raw rows: whenever a write changes a figure, the
+    plugin calls :func:`core.reports.facts.record` (or ``retract``) with :class:`~core.reports.facts.Fact`
+    values in the same transaction. Ids are ``"<plugin>.<metric>"``.
+    """
+
+
+@hookspec
+def metric_facts(context: PluginContext) -> Iterable[Fact] | AsyncIterator[Fact]:
+    """Every fact the plugin's raw rows in ``context.tenant`` imply, recomputed from scratch.
+
+    The same facts the plugin records as it writes, derived again from what is stored now (reversed entries
+    cancel out, moved records count where they are now). The suite compares the maintained aggregates with
+    these to prove them; ``yinling reports rebuild`` replays them to repair aggregates or to backfill a plugin
+    installed after its data existed. ``context.session`` is scoped to the tenant; may be an async generator.
+    """
 
 
 @hookspec

@@ -234,6 +234,12 @@ class PluginHost:
     def routes(self) -> dict[str, list[Any]]:
         return {name: list(result or []) for name, result in self.call_each("register_routes")}
 
+    def pages(self) -> dict[str, list[Any]]:
+        return {name: list(result or []) for name, result in self.call_each("register_pages")}
+
+    def translation_dirs(self) -> dict[str, Path]:
+        return {name: Path(result) for name, result in self.call_each("translations_dir") if result}
+
     def roles(self) -> list[Role]:
         return [role for _, result in self.call_each("register_roles") for role in (result or [])]
 

@@ -24,7 +24,7 @@ from core.audit.routes import AuditController
 from core.errors import EXCEPTION_HANDLERS
 from core.events.routes import EventController
 from core.events.worker import run_worker
-from core.identity.access import authentication_middleware, permission_guard, provide_db_session
+from core.identity.access import authentication_middleware, permission_guard, provide_acting, provide_db_session
 from core.identity.login_routes import LoginController
 from core.identity.routes import AuthController
 from core.identity.sessions import session_middleware
@@ -127,6 +127,24 @@ def plugin_routers(platform: Platform) -> list[Router]:
     return routers
 
 
+def plugin_page_routers(platform: Platform) -> list[Router]:
+    """Each plugin's console pages at ``/t/{code}/{plugin}/``, behind the same activation guard as its API."""
+    return [
+        Router(
+            path=f"/t/{{tenant_code:str}}/{name}",
+            route_handlers=handlers,
+            opt={"plugin": name, "page": True},
+            dependencies={
+                "plugin_settings": Provide(settings_provider(name)),
+                "acting": Provide(provide_acting, sync_to_thread=False),
+            },
+            include_in_schema=False,
+        )
+        for name, handlers in platform.plugins.pages().items()
+        if handlers
+    ]
+
+
 def create_app(
     settings: Settings | None = None, *, platform: Platform | None = None, deliver_events: bool = True
 ) -> Litestar:
@@ -165,7 +183,12 @@ def create_app(
         store="rate_limit",
     )
     app = Litestar(
-        route_handlers=[*CORE_ROUTES, *plugin_routers(the_platform), *static_routers(the_platform)],
+        route_handlers=[
+            *CORE_ROUTES,
+            *plugin_routers(the_platform),
+            *plugin_page_routers(the_platform),
+            *static_routers(the_platform),
+        ],
         template_config=template_config(the_platform),
         dependencies={"db_session": Provide(provide_db_session)},
         guards=[permission_guard],
