@@ -43,9 +43,10 @@ class NavItem:
 class Aggregation(StrEnum):
     """How a metric rolls up the tenant tree; a rate is always recomputed from two sums, never averaged."""
 
-    SUM = "sum"
-    DISTINCT_COUNT = "distinct_count"
-    RATE = "rate"
+    SUM = "sum"  # a flow: facts in the period, summed over the subtree (活动场次, 参与人次, 服务时长)
+    DISTINCT_COUNT = "distinct_count"  # subjects counted once per period and level (facts carry ``subject``)
+    RATE = "rate"  # numerator / denominator, both SUM metrics, each summed first
+    LEVEL = "level"  # a stock: every fact up to the period's end, summed (辅导站数, 在库专家数, 党员数)
 
 
 @dataclass(frozen=True)
