@@ -188,6 +188,9 @@ def test_every_hook_is_documented_and_exercised() -> None:
 
 HOOK_TESTS = {
     "register_routes": "test_a_disabled_plugin_answers_404_where_another_county_works",
+    "register_pages": "test_plugin_pages_render_in_the_shell_and_follow_activation",
+    "translations_dir": "test_plugin_pages_render_in_the_shell_and_follow_activation",
+    "metric_facts": "tests/test_reports.py (aggregates equal the recount from raw rows)",
     "register_models": "test_a_tenant_table_without_tenant_owned_is_refused",
     "migrations_dir": "tests/test_migrations.py (the sample branch is applied and compared)",
     "templates_dir": "test_declarative_hooks",
@@ -265,6 +268,27 @@ async def test_a_disabled_plugin_answers_404_where_another_county_works(
     assert (await client.get("/api/v1/t/320102/sample/hello", headers=xuanwu)).json()[
         "effects"
     ] == 3  # enabled, disabled, enabled
+
+
+async def test_plugin_pages_render_in_the_shell_and_follow_activation(
+    client: httpx.AsyncClient, world: dict[str, Any], pg_platform: Platform
+) -> None:
+    xuanwu = {**(await token(client, "xw-admin")), "accept": "text/html"}
+    qinhuai = {**(await token(client, "qh-admin")), "accept": "text/html"}
+    assert (
+        await client.put("/api/v1/t/320102/plugins/sample", headers=xuanwu, json={"state": "enabled"})
+    ).status_code == 200
+    page = await client.get("/t/320102/sample/home", headers=xuanwu)
+    assert page.status_code == 200
+    assert "<h1>示例首页</h1>" in page.text and 'aria-label="主菜单"' in page.text  # the shell is around it
+    english = await client.get("/t/320102/sample/home?lang=en", headers=xuanwu)
+    assert "<h1>Sample home</h1>" in english.text and "Effects" in english.text
+    off = await client.get("/t/320104/sample/home", headers=qinhuai)
+    assert off.status_code == 404 and "示例项目" in off.text
+    assert (
+        await client.put("/api/v1/t/320102/plugins/sample", headers=xuanwu, json={"state": "disabled"})
+    ).status_code == 200
+    assert (await client.get("/t/320102/sample/home", headers=xuanwu)).status_code == 404
 
 
 async def test_activation_api_inherit_mandate_forbid_with_callbacks(

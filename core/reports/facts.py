@@ -106,9 +106,7 @@ async def _add_subjects(
         for level in levels:
             for period, step in periods:
                 steps[(level, metric, period, subject)] += step
-    rows = [
-        {"tenant_id": t, "metric": m, "period": p, "subject": s, "n": n} for (t, m, p, s), n in steps.items() if n
-    ]
+    rows = [{"tenant_id": t, "metric": m, "period": p, "subject": s, "n": n} for (t, m, p, s), n in steps.items() if n]
     if not rows:
         return
     postgres = session.bind.dialect.name == "postgresql"
@@ -118,7 +116,9 @@ async def _add_subjects(
         stmt = _insert(session, ReportSubject).values(rows)  # type: ignore[attr-defined]
         stmt = stmt.on_conflict_do_update(
             index_elements=["tenant_id", "metric", "period", "subject"], set_={"n": ReportSubject.n + stmt.excluded.n}
-        ).returning(ReportSubject.tenant_id, ReportSubject.metric, ReportSubject.period, ReportSubject.subject, ReportSubject.n)
+        ).returning(
+            ReportSubject.tenant_id, ReportSubject.metric, ReportSubject.period, ReportSubject.subject, ReportSubject.n
+        )
         changes: dict[tuple[int, str, str], int] = defaultdict(int)
         for t, m, p, s, n in (await session.execute(stmt)).tuples():
             before = n - steps[(t, m, p, s)]

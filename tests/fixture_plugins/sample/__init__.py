@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.types import GUID
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
+from litestar.response import Template
 from pydantic import BaseModel, Field
-from sqlalchemy import String, func, select
+from sqlalchemy import Date, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +23,8 @@ from core.events.types import DomainEvent, EventContext
 from core.identity.access import Acting, provide_acting
 from core.identity.roles import Role
 from core.plugin_host import MemberPanel, MetricSpec, NavItem, PluginContext, PluginInfo, hookimpl
+from core.reports.facts import Fact, record
+from core.web.pages import render_page
 
 PLUGIN = PluginInfo(name="sample", version="1.0.0", title_zh="示例项目", title_en="Sample programme")
 HERE = Path(__file__).parent
@@ -34,6 +38,7 @@ class SampleEffect(TenantOwned, Base):
     id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True, default=uuid.uuid4)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     event_id: Mapped[uuid.UUID | None] = mapped_column(GUID, nullable=True)
+    day: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
 
 
 class SampleSettings(BaseModel):
@@ -43,6 +48,7 @@ class SampleSettings(BaseModel):
 
 class Poke(BaseModel):
     fail_times: int = 0
+    on: str | None = None  # the day the poke counts for (a late event names an earlier day)
 
 
 class SampleController(Controller):
@@ -64,9 +70,40 @@ class SampleController(Controller):
         return {"event_id": str(event.id)}
 
 
+class SamplePages(Controller):
+    path = "/"
+
+    @get("/home", opt={"permission": "tenant.read"})
+    async def home(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        count = (await db_session.execute(select(func.count()).select_from(SampleEffect))).scalar_one()
+        return await render_page(request, acting, db_session, "sample/hello.html", plugin="sample", effects=count)
+
+
 @hookimpl
 def register_routes() -> list[Any]:
     return [SampleController]
+
+
+@hookimpl
+def register_pages() -> list[Any]:
+    return [SamplePages]
+
+
+@hookimpl
+def translations_dir() -> Path:
+    return HERE / "translations"
+
+
+@hookimpl
+async def metric_facts(context: PluginContext) -> Any:
+    rows = (await context.session.execute(select(SampleEffect).where(SampleEffect.kind.like("event:%")))).scalars()
+    for row in rows:
+        yield Fact("sample.pokes", row.day)
 
 
 @hookimpl
@@ -113,9 +150,13 @@ async def on_event(event: DomainEvent, context: EventContext) -> None:
         return
     if int(event.payload.get("fail_times", 0)) >= context.attempt:
         raise RuntimeError(f"planned failure on attempt {context.attempt}")
+    day = datetime.date.fromisoformat(event.payload.get("on") or datetime.date.today().isoformat())
     context.session.add(
-        SampleEffect(tenant_id=event.tenant_id, kind=f"event:{context.settings['points_per_event']}", event_id=event.id)
+        SampleEffect(
+            tenant_id=event.tenant_id, kind=f"event:{context.settings['points_per_event']}", event_id=event.id, day=day
+        )
     )
+    await record(context.session, event.tenant_id, Fact("sample.pokes", day))
     await context.session.flush()
 
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("id", GUID(length=16), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("event_id", GUID(length=16), nullable=True),
+        sa.Column("day", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenant.id"], name=op.f("fk_sample_effect_tenant_id_tenant"), ondelete="RESTRICT"
         ),
