@@ -144,6 +144,28 @@ def pii_rekey() -> None:
 
 
 @main.group()
+def reports() -> None:
+    """Report aggregates."""
+
+
+@reports.command("rebuild")
+def reports_rebuild() -> None:
+    """Recompute every report aggregate from the raw rows (after a restore, or to backfill a new plugin)."""
+    from core.platform import Platform
+    from core.reports.recount import rebuild
+
+    async def run() -> int:
+        platform = Platform.from_settings(Settings())
+        try:
+            return await rebuild(platform)
+        finally:
+            await platform.close()
+
+    count = _run(run)
+    click.echo(f"已按原始记录重建统计汇总，共 {count} 条事实 / rebuilt the report aggregates from {count} facts")
+
+
+@main.group()
 def db() -> None:
     """Database migrations (core and every installed plugin)."""
 

@@ -76,6 +76,9 @@ class Database:
     """One engine and its session factory; :meth:`session` opens a unit of work with a scope and an actor."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        from core.reports.core_facts import install_core_fact_listener  # the models import this module
+
+        install_core_fact_listener(YinlingSession)
         self.engine = engine
         # Copied into every session's info (e.g. the event dispatcher's wake-up callback).
         self.session_info: dict[str, Any] = {}

@@ -29,6 +29,7 @@ MEMBER_REVEAL = "member.reveal"
 ORGLIFE_WRITE = "orglife.write"  # record organisation life, attendance and the "六有" checklist
 STANDARDS_MANAGE = "standards.manage"  # "六好" items, scores, ranking publication
 TRANSFER_MANAGE = "transfer.manage"  # decide on organisation-relation transfers into the tenant
+REPORT_READ = "report.read"  # roll-up statistics, their Excel export and the work report
 
 TENANT_ADMIN = Role(
     "tenant_admin",
@@ -51,6 +52,7 @@ TENANT_ADMIN = Role(
             ORGLIFE_WRITE,
             STANDARDS_MANAGE,
             TRANSFER_MANAGE,
+            REPORT_READ,
         }
     ),
 )

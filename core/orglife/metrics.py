@@ -42,6 +42,7 @@ SIX_HAVES_RATE = "core.six_haves_rate"
 SIX_HAVES_COMPLETE = "core.six_haves_complete_branches"
 MODEL_BRANCHES = "core.model_branches"
 UNSPECIFIED_KIND = "unspecified"
+LEVEL = Aggregation.LEVEL
 
 
 def branches_by_kind_id(kind: str) -> str:
@@ -51,16 +52,23 @@ def branches_by_kind_id(kind: str) -> str:
 def core_metrics() -> list[MetricSpec]:
     """The core's metrics, declared like a plugin's (``register_metrics``)."""
     kinds = [
-        MetricSpec(branches_by_kind_id(k.value), f"{k.zh}数", f"Branches: {k.value}", "个", "branches")
+        MetricSpec(
+            branches_by_kind_id(k.value), f"{k.zh}数", f"Branches: {k.value}", "个", "branches", aggregation=LEVEL
+        )
         for k in BranchKind
     ]
     return [
-        MetricSpec(BRANCHES, "党支部数", "Branches", "个", "branches"),
+        MetricSpec(BRANCHES, "党支部数", "Branches", "个", "branches", aggregation=LEVEL),
         *kinds,
         MetricSpec(
-            branches_by_kind_id(UNSPECIFIED_KIND), "未填类型的支部数", "Branches of no stated kind", "个", "branches"
+            branches_by_kind_id(UNSPECIFIED_KIND),
+            "未填类型的支部数",
+            "Branches of no stated kind",
+            "个",
+            "branches",
+            aggregation=LEVEL,
         ),
-        MetricSpec(MEMBERS, "覆盖党员数", "Members covered", "人", "members"),
+        MetricSpec(MEMBERS, "覆盖党员数", "Members covered", "人", "members", aggregation=LEVEL),
         MetricSpec(ACTIVITIES, "开展组织生活", "Activities held", "次", "activities"),
         MetricSpec(ATTENDANCE, "参加人次", "Attendance", "人次", "attendances"),
         MetricSpec(ATTENDANCE_EXPECTED, "应到人次", "Expected attendance", "人次", "attendances"),
@@ -76,8 +84,8 @@ def core_metrics() -> list[MetricSpec]:
         ),
         MetricSpec(LECTURES, "党课", "Party lectures", "场", "lectures"),
         MetricSpec(LECTURE_AUDIENCE, "党课受教育人次", "Lecture audience", "人次", "attendances"),
-        MetricSpec(SIX_HAVES_MET, "“六有”达标项", "Six-haves items met", "项", "items"),
-        MetricSpec(SIX_HAVES_TOTAL, "“六有”应达标项", "Six-haves items due", "项", "items"),
+        MetricSpec(SIX_HAVES_MET, "“六有”达标项", "Six-haves items met", "项", "items", aggregation=LEVEL),
+        MetricSpec(SIX_HAVES_TOTAL, "“六有”应达标项", "Six-haves items due", "项", "items", aggregation=LEVEL),
         MetricSpec(
             SIX_HAVES_RATE,
             "“六有”达标率",
@@ -88,7 +96,9 @@ def core_metrics() -> list[MetricSpec]:
             numerator=SIX_HAVES_MET,
             denominator=SIX_HAVES_TOTAL,
         ),
-        MetricSpec(SIX_HAVES_COMPLETE, "“六有”全部达标支部", "Branches meeting all six", "个", "branches"),
+        MetricSpec(
+            SIX_HAVES_COMPLETE, "“六有”全部达标支部", "Branches meeting all six", "个", "branches", aggregation=LEVEL
+        ),
         MetricSpec(MODEL_BRANCHES, "示范党支部", "Model branches", "个", "branches"),
     ]
 

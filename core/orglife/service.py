@@ -32,6 +32,7 @@ from core.orglife.models import Attendance, AttendanceStatus, Meeting, MeetingKi
 from core.orglife.periods import Period
 from core.orglife.schemas import AttendanceMark, MeetingCreate, MeetingFields, MeetingUpdate
 from core.orgs.models import HealthClass, Member, Organization, OrgLevel, Participation
+from core.reports.core_facts import record_change, snapshot
 
 ATTENDANCE_RECORDED = "core.attendance_recorded"
 ATTENDANCE_REVOKED = "core.attendance_revoked"
@@ -187,6 +188,7 @@ async def create_meeting(session: AsyncSession, tenant_id: int, data: MeetingCre
     _check_rules(org, MeetingKind(meeting.kind), meeting.lecturer, meeting.held_on)
     session.add(meeting)
     await session.flush()
+    await record_change(session, tenant_id, [], snapshot(meeting, []))
     return meeting
 
 
@@ -236,6 +238,7 @@ async def update_meeting(session: AsyncSession, meeting: Meeting, data: MeetingU
             )
         ).scalar_one()
     before = _credit_basis(meeting)
+    reported = snapshot(meeting, marks.values())
     _apply_simple(meeting, data)
     meeting.org_id = org_id
     _check_rules(org, MeetingKind(meeting.kind), meeting.lecturer, meeting.held_on)
@@ -249,18 +252,22 @@ async def update_meeting(session: AsyncSession, meeting: Meeting, data: MeetingU
                 await _revoke(session, meeting, mark, "meeting_changed")
                 await _credit(session, meeting, mark)
         await session.flush()
+    await record_change(session, meeting.tenant_id, reported, snapshot(meeting, marks.values()))
     return meeting
 
 
 async def cancel_meeting(session: AsyncSession, meeting: Meeting, reason: str, actor: str) -> Meeting:
     _check_open(meeting)
+    marks = await _marks(session, meeting)
+    reported = snapshot(meeting, marks.values())
     meeting.cancelled_at = datetime.datetime.now(datetime.UTC)
     meeting.cancel_reason = reason
-    for mark in (await _marks(session, meeting)).values():
+    for mark in marks.values():
         if mark.credit is not None:
             await _revoke(session, meeting, mark, "cancelled")
             mark.recorded_by = actor
     await session.flush()
+    await record_change(session, meeting.tenant_id, reported, [])
     return meeting
 
 
@@ -415,6 +422,7 @@ async def record_attendance(
             raise ATTENDANCE_REASON_REQUIRED.error(field=f"{field}.reason", row=row, name=name)
 
     marks = await _marks(session, meeting)
+    reported = snapshot(meeting, marks.values())
     for member_id, item in zip(ids, items, strict=True):
         mark = marks.get(member_id)
         if mark is None:
@@ -444,17 +452,25 @@ async def record_attendance(
                 )
             )
     await session.flush()
+    await record_change(
+        session, meeting.tenant_id, reported, snapshot(meeting, (await _marks(session, meeting)).values())
+    )
 
 
 async def remove_mark(session: AsyncSession, meeting: Meeting, member_id: uuid.UUID) -> None:
     _check_open(meeting)
-    mark = (await _marks(session, meeting)).get(member_id)
+    marks = await _marks(session, meeting)
+    mark = marks.get(member_id)
     if mark is None:
         raise ATTENDANCE_NOT_FOUND.error(field="member_id")
+    reported = snapshot(meeting, marks.values())
     if mark.credit is not None:
         await _revoke(session, meeting, mark, "removed")
     await session.delete(mark)
     await session.flush()
+    await record_change(
+        session, meeting.tenant_id, reported, snapshot(meeting, (await _marks(session, meeting)).values())
+    )
 
 
 @dataclass(frozen=True)

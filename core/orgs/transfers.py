@@ -64,6 +64,7 @@ from core.orgs import service as orgs
 from core.orgs.models import Member, Organization, OrgLevel, Participation
 from core.orgs.transfer_models import OPEN_STATUSES, MemberTransfer, TransferKind, TransferStatus
 from core.privacy.crypto import mask_id_number
+from core.reports.core_facts import member_moved
 from core.tenancy.tree import TenantNode, TenantTree
 
 #: The domain event a completed transfer emits (in the sending and, when different, the receiving tenant).
@@ -698,6 +699,8 @@ async def _hand_over(
         .values(status="transferred_out", id_number=None, id_number_index=None, phone=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    # These statements bypass the ORM's flush listener: the member-count aggregates move explicitly.
+    await member_moved(session, origin_id, target_id, now.date())
     moved = {"tenant_id": target_id, "formal_org_id": org.id, "status": "active", "transfer_id": transfer.id}
     await arecord(
         session,

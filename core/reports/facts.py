@@ -18,10 +18,12 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.reports.models import ReportDistinct, ReportSubject, ReportSum
 
@@ -52,26 +54,15 @@ def period_keys(day: datetime.date) -> tuple[str, str, str]:
     return f"M{day.year}-{day.month:02d}", f"Q{day.year}-{(day.month - 1) // 3 + 1}", f"Y{day.year}"
 
 
-def _insert(session: AsyncSession, table: type) -> object:
-    dialect = session.bind.dialect.name
+def _insert(session: Session, table: type) -> Any:
+    dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 async def record(session: AsyncSession, tenant_id: int, *facts: Fact) -> None:
     """Apply ``facts`` that happened in ``tenant_id`` to the aggregates, inside the caller's transaction."""
-    sums: dict[tuple[str, datetime.date], float] = defaultdict(float)
-    subjects: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
-    for fact in facts:
-        if fact.subject is None:
-            sums[(fact.metric, month_of(fact.on))] += fact.value
-        else:
-            step = 1 if fact.value > 0 else -1
-            for period in period_keys(fact.on):
-                subjects[(fact.metric, fact.subject)].append((period, step))
-    if sums:
-        await _add_sums(session, tenant_id, sums)
-    if subjects:
-        await _add_subjects(session, tenant_id, subjects)
+    if facts:
+        await session.run_sync(lambda sync: record_sync(sync, tenant_id, *facts))
 
 
 async def retract(session: AsyncSession, tenant_id: int, *facts: Fact) -> None:
@@ -79,28 +70,49 @@ async def retract(session: AsyncSession, tenant_id: int, *facts: Fact) -> None:
     await record(session, tenant_id, *(f.negated() for f in facts))
 
 
-async def _add_sums(session: AsyncSession, tenant_id: int, sums: dict[tuple[str, datetime.date], float]) -> None:
-    rows = [{"tenant_id": tenant_id, "metric": m, "month": month, "value": v} for (m, month), v in sums.items()]
-    stmt = _insert(session, ReportSum).values(rows)  # type: ignore[attr-defined]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "metric", "month"], set_={"value": ReportSum.value + stmt.excluded.value}
-    )
-    await session.execute(stmt)
+def record_sync(session: Session, tenant_id: int, *facts: Fact) -> None:
+    """:func:`record` for synchronous code (flush listeners)."""
+    sums: dict[tuple[str, datetime.date], float] = defaultdict(float)
+    subjects: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    for fact in facts:
+        if fact.subject is None:
+            sums[(fact.metric, month_of(fact.on))] += fact.value
+        elif fact.value:
+            step = 1 if fact.value > 0 else -1
+            for period in period_keys(fact.on):
+                subjects[(fact.metric, fact.subject)].append((period, step))
+    rows = [{"tenant_id": tenant_id, "metric": m, "month": mo, "value": v} for (m, mo), v in sums.items() if v]
+    if rows:
+        stmt = _insert(session, ReportSum).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "metric", "month"], set_={"value": ReportSum.value + stmt.excluded.value}
+        )
+        session.connection().execute(stmt)
+    if subjects:
+        _add_subjects(session, tenant_id, subjects)
 
 
-async def lineage_ids(session: AsyncSession, tenant_id: int) -> list[int]:
+def changes(before: Iterable[Fact], after: Iterable[Fact]) -> list[Fact]:
+    """What turns the facts ``before`` into ``after``: the diff to record when a row changes."""
+    totals: dict[tuple[str, datetime.date, str | None], float] = defaultdict(float)
+    for fact in before:
+        totals[(fact.metric, fact.on, fact.subject)] -= fact.value
+    for fact in after:
+        totals[(fact.metric, fact.on, fact.subject)] += fact.value
+    return [Fact(m, on, v, s) for (m, on, s), v in totals.items() if v]
+
+
+def lineage_ids(session: Session, tenant_id: int) -> list[int]:
     """The tenant and its ancestors, from the stored path (``/1/4/9/``)."""
     from core.tenancy.models import Tenant
 
-    path = (await session.execute(select(Tenant.path).where(Tenant.id == tenant_id))).scalar_one()
+    path = session.connection().execute(select(Tenant.path).where(Tenant.id == tenant_id)).scalar_one()
     ids = [int(part) for part in path.strip("/").split("/") if part]
     return ids if tenant_id in ids else [*ids, tenant_id]
 
 
-async def _add_subjects(
-    session: AsyncSession, tenant_id: int, subjects: dict[tuple[str, str], list[tuple[str, int]]]
-) -> None:
-    levels = await lineage_ids(session, tenant_id)
+def _add_subjects(session: Session, tenant_id: int, subjects: dict[tuple[str, str], list[tuple[str, int]]]) -> None:
+    levels = lineage_ids(session, tenant_id)
     steps: dict[tuple[int, str, str, str], int] = defaultdict(int)
     for (metric, subject), periods in subjects.items():
         for level in levels:
@@ -109,34 +121,35 @@ async def _add_subjects(
     rows = [{"tenant_id": t, "metric": m, "period": p, "subject": s, "n": n} for (t, m, p, s), n in steps.items() if n]
     if not rows:
         return
-    postgres = session.bind.dialect.name == "postgresql"
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     if postgres:
-        await session.execute(text(f"SELECT set_config('{UPKEEP_SETTING}', 'on', true)"))
+        connection.execute(text(f"SELECT set_config('{UPKEEP_SETTING}', 'on', true)"))
     try:
-        stmt = _insert(session, ReportSubject).values(rows)  # type: ignore[attr-defined]
+        stmt = _insert(session, ReportSubject).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=["tenant_id", "metric", "period", "subject"], set_={"n": ReportSubject.n + stmt.excluded.n}
         ).returning(
             ReportSubject.tenant_id, ReportSubject.metric, ReportSubject.period, ReportSubject.subject, ReportSubject.n
         )
-        changes: dict[tuple[int, str, str], int] = defaultdict(int)
-        for t, m, p, s, n in (await session.execute(stmt)).tuples():
+        moves: dict[tuple[int, str, str], int] = defaultdict(int)
+        for t, m, p, s, n in connection.execute(stmt).tuples():
             before = n - steps[(t, m, p, s)]
             if before <= 0 < n:
-                changes[(t, m, p)] += 1
+                moves[(t, m, p)] += 1
             elif n <= 0 < before:
-                changes[(t, m, p)] -= 1
-        counters = [{"tenant_id": t, "metric": m, "period": p, "value": v} for (t, m, p), v in changes.items() if v]
+                moves[(t, m, p)] -= 1
+        counters = [{"tenant_id": t, "metric": m, "period": p, "value": v} for (t, m, p), v in moves.items() if v]
         if counters:
-            upsert = _insert(session, ReportDistinct).values(counters)  # type: ignore[attr-defined]
+            upsert = _insert(session, ReportDistinct).values(counters)
             upsert = upsert.on_conflict_do_update(
                 index_elements=["tenant_id", "metric", "period"],
                 set_={"value": ReportDistinct.value + upsert.excluded.value},
             )
-            await session.execute(upsert)
+            connection.execute(upsert)
     finally:
         if postgres:
-            await session.execute(text(f"SELECT set_config('{UPKEEP_SETTING}', 'off', true)"))
+            connection.execute(text(f"SELECT set_config('{UPKEEP_SETTING}', 'off', true)"))
 
 
 async def replay(session: AsyncSession, tenant_id: int, facts: Iterable[Fact], batch: int = 500) -> int:

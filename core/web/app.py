@@ -39,6 +39,7 @@ from core.orgs.routes import MemberController, OrgController
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
 from core.plugin_host.routes import PluginController, settings_provider
+from core.reports.routes import ReportController
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
 from core.tenancy.routes import TenantController
@@ -76,6 +77,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     TransferController,
     PluginController,
     EventController,
+    ReportController,
     serve_local_file,
 )
 
