@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -363,3 +364,31 @@ async def test_members_moved_by_the_orm_keep_the_stock_right(world: dict[str, An
         people[0].status = "deceased"
         await session.flush()
     await assert_aggregates_match_the_recount(pg_platform)
+
+
+async def test_the_dashboard_shows_the_chosen_periods_figures_per_child_with_drill_down(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    xw = await token(client, "xw-admin")
+    ids = await make_county(client, xw)
+    await meeting(
+        client, xw, "320102", ids["a"], {ids["王"]: "present", ids["李"]: "present"}, held_on=LAST_YEAR.isoformat()
+    )
+    nj = {**(await token(client, "nj-admin")), "accept": "text/html"}
+    page = await client.get("/t/320100/", headers=nj, params={"period": str(LAST_YEAR.year)})
+    assert page.status_code == 200
+    html = page.text
+    assert f"{LAST_YEAR.year}年" in html and f'href="/t/320102/?period={LAST_YEAR.year}"' in html
+    row = re.search(r'<a href="/t/320102/\?period=\d+">玄武区</a></td>(.*?)</tr>', html, re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    # Last year: the meeting and its two attendances; no members or branches yet (stocks count from when entered).
+    assert cells[:4] == ["0", "0", "1", "2"]
+    assert f"/api/v1/t/320100/reports/work-report.docx?period={LAST_YEAR.year}" in html
+    this_year = (await client.get("/t/320100/", headers=nj)).text
+    row = re.search(r'<a href="/t/320102/\?period=\d+">玄武区</a></td>(.*?)</tr>', this_year, re.S)
+    assert row is not None and re.findall(r'<td class="num">([^<]*)</td>', row.group(1))[:4] == ["5", "2", "0", "0"]
+    wrong = await client.get("/t/320100/", headers=nj, params={"custom": "2026-13..2026-02"})
+    assert wrong.status_code == 200 and 'role="alert"' in wrong.text and "无法识别" in wrong.text
+    member = {**(await token(client, "xw-member")), "accept": "text/html"}
+    assert "reports/rollup.xlsx" not in (await client.get("/t/320102/", headers=member)).text

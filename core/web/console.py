@@ -16,9 +16,10 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import AppError
 from core.identity.access import Acting, current_principal, platform_of, provide_acting, tree_of
-from core.identity.roles import TENANT_READ
-from core.orgs.models import Member, Organization
+from core.identity.roles import REPORT_READ, TENANT_READ
+from core.orglife.metrics import ACTIVITIES, ATTENDANCE, ATTENDANCE_RATE, BRANCHES, MEMBERS, SIX_HAVES_RATE
 from core.plugin_host import service as plugins
 from core.plugin_host.navigation import navigation_for
 from core.tenancy.tree import TenantNode, TenantTree
@@ -150,49 +151,95 @@ class ConsoleController(Controller):
         request: Request[Any, Any, Any],
         acting: NamedDependency[Acting],
         db_session: NamedDependency[AsyncSession],
+        period: FromQuery[str] = "",
+        custom: FromQuery[str] = "",
     ) -> Template:
-        tree = acting.tree
-        children = [tree.nodes[c] for c in tree.children.get(acting.tenant.id, [])]
-        members_by_tenant = dict(
-            list(
-                (
-                    await db_session.execute(
-                        select(Member.tenant_id, func.count())
-                        .where(Member.status == "active")
-                        .group_by(Member.tenant_id)
-                    )
-                ).tuples()
-            )
-        )
-        branches = (
-            await db_session.execute(
-                select(func.count()).select_from(Organization).where(Organization.level == "branch")
-            )
-        ).scalar_one()
-
-        def subtree_members(node: TenantNode) -> int:
-            return sum(members_by_tenant.get(i, 0) for i in tree.subtree_ids(node.id))
+        """Key figures of the subtree for the chosen period (from the maintained aggregates), per child, charted."""
+        from core.reports import service as reports
+        from core.reports.periods import ReportPeriod
+        from core.reports.rollup import rollup
 
         platform = platform_of(request)
+        chosen = (custom or period).strip()
+        error = None
+        try:
+            report_period = ReportPeriod.parse(chosen) if chosen else ReportPeriod.current_year()
+        except AppError as exc:
+            error = exc.message(negotiate(request))
+            report_period = ReportPeriod.current_year()
+        scope = await reports.report_scope(platform, acting)
+        headline = [
+            spec.id for name in scope.active for spec in [e.spec for e in scope.entries if e.source == name][:3]
+        ]
+        specs = scope.pick([*DASHBOARD_METRICS, *headline])
+        result = await rollup(db_session, acting.tree, acting.tenant, specs, report_period, scope.known)
         snapshot = await platform.activation.get(platform.database)
-        effective = plugins.effective_in(platform.plugins, tree, snapshot, acting.tenant.id)
+        effective = plugins.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)
         programmes = [
             {"name": name, "title": platform.plugins.title(name), "active": eff.active, "reason": eff}
             for name, eff in sorted(effective.items())
         ]
-        figures = {
-            "tenants": len(tree.subtree_ids(acting.tenant.id)) - 1,
-            "branches": branches,
-            "members": subtree_members(acting.tenant),
-            "programmes": sum(1 for p in programmes if p["active"]),
-        }
+        known = scope.known
+        cards = [
+            {"spec": known[i], "value": result.total.values.get(i), "previous": result.total.previous.get(i)}
+            for i in DASHBOARD_METRICS
+        ]
+        programme_cards = [
+            {"spec": spec, "value": result.total.values.get(spec.id), "previous": result.total.previous.get(spec.id)}
+            for spec in result.specs
+            if spec.id not in DASHBOARD_METRICS
+        ]
         chart = {
-            "labels": [c.name for c in children],
-            "codes": [c.code for c in children],
-            "values": [subtree_members(c) for c in children],
+            "labels": [c.node.name for c in result.children],
+            "codes": [c.node.code for c in result.children],
+            "values": [c.values.get(ATTENDANCE) or 0 for c in result.children],
+            "query": f"?period={report_period.text}",
         }
+        principal = current_principal(request)
         context = await shell(request, acting, db_session)
         return Template(
             template_name="console/dashboard.html",
-            context={**context, "figures": figures, "children": children, "chart": chart, "programmes": programmes},
+            context={
+                **context,
+                "rollup": result,
+                "period": report_period,
+                "period_choices": period_choices(datetime.date.today()),
+                "period_error": error,
+                "cards": cards,
+                "programme_cards": programme_cards,
+                "table_specs": [known[i] for i in DASHBOARD_METRICS],
+                "chart": chart,
+                "programmes": programmes,
+                "active_programmes": sum(1 for p in programmes if p["active"]),
+                "can_report": bool(
+                    principal and principal.can(acting.tree, platform.roles, acting.tenant.id, REPORT_READ)
+                ),
+                "change": change_text,
+            },
         )
+
+
+#: The figures every dashboard shows (the core's); programmes add theirs below.
+DASHBOARD_METRICS = (MEMBERS, BRANCHES, ACTIVITIES, ATTENDANCE, ATTENDANCE_RATE, SIX_HAVES_RATE)
+
+
+def period_choices(today: datetime.date) -> list[tuple[str, str]]:
+    """This year and last, this year's quarters and months so far: (value, label)."""
+    year = today.year
+    out = [(str(year), f"{year}年"), (str(year - 1), f"{year - 1}年")]
+    out += [(f"{year}-Q{q}", f"{year}年第{'一二三四'[q - 1]}季度") for q in range(1, (today.month - 1) // 3 + 2)]
+    out += [(f"{year}-{mo:02d}", f"{year}年{mo}月") for mo in range(1, today.month + 1)]
+    return out
+
+
+def change_text(now: float | None, before: float | None, rate: bool = False) -> str:
+    """ "比上期 +12.5%" in words and signs (never colour alone); empty when there is nothing to compare."""
+    if now is None or before is None:
+        return ""
+    if rate:
+        delta = (now - before) * 100
+        return f"{'+' if delta >= 0 else '−'}{abs(delta):.1f}"
+    if before == 0:
+        return ""
+    delta = (now - before) / before * 100
+    return f"{'+' if delta >= 0 else '−'}{abs(delta):.1f}%"

@@ -16,7 +16,7 @@ document.addEventListener("DOMContentLoaded", function () {
       yAxis: {type: "value", axisLabel: {fontSize: size}},
       series: [{type: "bar", data: data.values, label: {show: true, position: "top", fontSize: size}, itemStyle: {color: "#a61b1b"}}]
     });
-    chart.on("click", function (p) { if (data.codes) location.href = "/t/" + data.codes[p.dataIndex] + "/"; });
+    chart.on("click", function (p) { if (data.codes) location.href = "/t/" + data.codes[p.dataIndex] + "/" + (data.query || ""); });
     window.addEventListener("resize", function () { chart.resize(); });
   });
 });
