@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 CORE_NAVIGATION = (
     NavItem("首页", "Home", "", TENANT_READ, order=0),
     NavItem("工作项目", "Programmes", "programmes", TENANT_READ, order=10),
+    NavItem("组织架构", "Organisations", "branches", TENANT_READ, order=15),
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
     NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )

@@ -32,6 +32,7 @@ from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
 from core.orglife.routes import MeetingController, ModelBranchController, SixHavesController
+from core.orgs.branch_pages import BranchPages
 from core.orgs.import_routes import MemberSheetController, OrgSheetController
 from core.orgs.importing.jobs import member_imports
 from core.orgs.pages import MemberPages
@@ -77,6 +78,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     PluginController,
     EventController,
     serve_local_file,
+    BranchPages,
 )
 
 

@@ -49,8 +49,8 @@ def plugin_translations(folder: Path | None, lang: str) -> gettext.NullTranslati
     if own is None:
         return core
     combined = Translations()
-    combined._catalog = dict(getattr(core, "_catalog", {}))  # noqa: SLF001 - merge two compiled catalogues
-    combined._catalog.update(getattr(own, "_catalog", {}))  # noqa: SLF001
+    combined._catalog = dict(getattr(core, "_catalog", {}))
+    combined._catalog.update(getattr(own, "_catalog", {}))
     return combined
 
 

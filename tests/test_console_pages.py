@@ -1,0 +1,129 @@
+"""The console pages of the core features, rendered on the server: what they show, who may open them, and
+forms that put errors next to the field in Chinese while keeping everything typed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.identity.test_sessions_local import form_login
+from tests.support import token
+
+HTML = {"accept": "text/html"}
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+async def signed_in(client: httpx.AsyncClient, username: str, page: str) -> str:
+    await form_login(client, username)
+    response = await client.get(page, headers=HTML)
+    assert response.status_code == 200, response.text
+    return csrf_of(response.text)
+
+
+async def ledger(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:
+    """玄武区: a committee with a branch, two members in the branch, a committee with a secretary."""
+    committee = (
+        await client.post(
+            "/api/v1/t/320102/orgs", headers=admin, json={"name": "玄武区老干部党委", "level": "committee"}
+        )
+    ).json()
+    branch = (
+        await client.post(
+            "/api/v1/t/320102/orgs",
+            headers=admin,
+            json={"name": "梅园社区党支部", "level": "branch", "kind": "community", "parent_id": committee["id"]},
+        )
+    ).json()
+    ids = {"committee": committee["id"], "branch": branch["id"]}
+    for key, name, birth in (("a", "王建国", "1948-03-02"), ("b", "李秀英", "1951-07-19")):
+        response = await client.post(
+            "/api/v1/t/320102/members",
+            headers=admin,
+            json={
+                "name": name,
+                "birth_date": birth,
+                "gender": "male" if key == "a" else "female",
+                "phone": "13912345678",
+                "formal_org_id": branch["id"],
+                "party_joined_on": "1972-07-01",
+            },
+        )
+        assert response.status_code == 201, response.text
+        ids[key] = response.json()["id"]
+    seats = await client.put(
+        f"/api/v1/t/320102/orgs/{branch['id']}/committee",
+        headers=admin,
+        json={"seats": [{"member_id": ids["a"], "position": "secretary"}]},
+    )
+    assert seats.status_code == 200, seats.text
+    return ids
+
+
+async def test_branches_page_shows_the_tree_committee_and_six_haves(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    await client.put(f"/api/v1/t/320102/branches/{ids['branch']}/six-haves/place", headers=admin, json={"met": True})
+    await form_login(client, "xw-admin")
+    page = await client.get("/t/320102/branches/", headers=HTML)
+    assert page.status_code == 200
+    html = page.text
+    assert "玄武区老干部党委" in html and "梅园社区党支部" in html and "社区支部" in html
+    assert "书记 王建国" in html and "书记</span>" not in html
+    assert "（1/6）" in html and "有标识（未达标）" in html
+    assert f"/t/320102/branches/{ids['branch']}/edit" in html
+    # The city sees the county's tree but cannot edit it from there.
+    await form_login(client, "nj-admin")
+    city = (await client.get("/t/320100/branches/", headers=HTML)).text
+    assert "梅园社区党支部" in city and "/edit" not in city
+    # A member may look, not change.
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/branches/", headers=HTML)).status_code == 200
+    assert (await client.get("/t/320102/branches/new", headers=HTML)).status_code == 403
+
+
+async def test_creating_a_branch_puts_errors_beside_fields_and_keeps_values(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    csrf = await signed_in(client, "xw-admin", "/t/320102/branches/new")
+    # A party group with no parent branch: the service's rule, shown next to the parent field.
+    refused = await client.post(
+        "/t/320102/branches/new",
+        data={"name": "第一党小组", "level": "group", "address": "梅园新村12号", "_csrf_token": csrf},
+        headers=HTML,
+    )
+    assert refused.status_code == 422
+    assert 'id="e-parent_id"' in refused.text and "党小组必须设在党支部下面" in refused.text
+    assert 'value="第一党小组"' in refused.text and 'value="梅园新村12号"' in refused.text
+    empty = await client.post("/t/320102/branches/new", data={"name": "", "level": "branch", "_csrf_token": csrf})
+    assert empty.status_code == 422 and 'id="e-name"' in empty.text and "必填" in empty.text
+    saved = await client.post(
+        "/t/320102/branches/new",
+        data={"name": "第一党小组", "level": "group", "parent_id": ids["branch"], "_csrf_token": csrf},
+    )
+    assert saved.status_code == 303
+    listing = await client.get(saved.headers["location"], headers=HTML)
+    assert "已保存：第一党小组" in listing.text and "党小组" in listing.text
+    edit = await client.get(f"/t/320102/branches/{ids['branch']}/edit", headers=HTML)
+    assert 'value="梅园社区党支部"' in edit.text
+    bad = await client.post(
+        f"/t/320102/branches/{ids['branch']}/edit",
+        data={"name": "梅园支部", "founded_on": "去年", "_csrf_token": csrf},
+    )
+    assert bad.status_code == 422 and 'id="e-founded_on"' in bad.text and 'value="梅园支部"' in bad.text
+    ok = await client.post(
+        f"/t/320102/branches/{ids['branch']}/edit",
+        data={"name": "梅园支部", "kind": "community", "founded_on": "1999-07-01", "_csrf_token": csrf},
+    )
+    assert ok.status_code == 303
+    assert "梅园支部" in (await client.get("/t/320102/branches/", headers=HTML)).text
