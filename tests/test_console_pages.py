@@ -127,3 +127,104 @@ async def test_creating_a_branch_puts_errors_beside_fields_and_keeps_values(
     )
     assert ok.status_code == 303
     assert "梅园支部" in (await client.get("/t/320102/branches/", headers=HTML)).text
+
+
+async def test_member_record_edit_keeps_typed_values_and_reveal_is_audited(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    from tests.test_members import ID_A
+
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    csrf = await signed_in(client, "xw-admin", f"/t/320102/members/{ids['a']}")
+    page = (await client.get(f"/t/320102/members/{ids['a']}", headers=HTML)).text
+    assert "王建国" in page and "梅园社区党支部" in page and "139****5678" in page and "13912345678" not in page
+    assert f"/t/320102/members/{ids['a']}/timeline" in page and "查看完整信息" in page
+    # The edit form: a bad ID number and a bad date stay next to their fields, everything typed is kept.
+    bad = await client.post(
+        f"/t/320102/members/{ids['a']}/edit",
+        data={
+            "name": "王建国",
+            "id_number": ID_A[:-1] + ("0" if ID_A[-1] != "0" else "1"),
+            "former_unit": "玄武区教育局",
+            "residence_community": "梅园新村",
+            "specialties": "书法、摄影",
+            "_csrf_token": csrf,
+        },
+        headers=HTML,
+    )
+    assert bad.status_code == 422 and 'id="e-id_number"' in bad.text and "校验位" in bad.text
+    assert 'value="玄武区教育局"' in bad.text and 'value="梅园新村"' in bad.text and 'value="书法、摄影"' in bad.text
+    wrong_date = await client.post(
+        f"/t/320102/members/{ids['a']}/edit",
+        data={"name": "王建国", "retired_on": "2008-13-40", "former_unit": "玄武区教育局", "_csrf_token": csrf},
+    )
+    assert wrong_date.status_code == 422 and 'id="e-retired_on"' in wrong_date.text
+    assert "日期" in wrong_date.text and 'value="玄武区教育局"' in wrong_date.text
+    saved = await client.post(
+        f"/t/320102/members/{ids['a']}/edit",
+        data={"name": "王建国", "former_unit": "玄武区教育局", "specialties": "书法、摄影", "_csrf_token": csrf},
+    )
+    assert saved.status_code == 303, saved.text
+    record = (await client.get(saved.headers["location"], headers=HTML)).text
+    assert "已保存修改" in record and "玄武区教育局" in record and "书法、摄影" in record and "修改" in record
+    # Reveal: a reason is required; then the full phone shows once and the audit log has it.
+    no_reason = await client.post(f"/t/320102/members/{ids['a']}/reveal", data={"reason": "", "_csrf_token": csrf})
+    assert no_reason.status_code == 422 and 'id="e-reason"' in no_reason.text and "13912345678" not in no_reason.text
+    shown = await client.post(
+        f"/t/320102/members/{ids['a']}/reveal", data={"reason": "联系本人核对档案", "_csrf_token": csrf}
+    )
+    assert shown.status_code == 200 and "13912345678" in shown.text and "本次查看已记录" in shown.text
+    audit = (await client.get("/api/v1/t/320102/audit?page_size=100", headers=admin)).json()["items"]
+    assert any(e["action"] == "reveal" and e["entity_id"].endswith(ids["a"]) for e in audit)
+    # A branch secretary may read and change the ledger, not reveal.
+    await form_login(client, "xw-secretary")
+    page = (await client.get(f"/t/320102/members/{ids['a']}", headers=HTML)).text
+    assert "查看完整信息" not in page
+    csrf = csrf_of(page)
+    refused = await client.post(f"/t/320102/members/{ids['a']}/reveal", data={"reason": "看看", "_csrf_token": csrf})
+    assert refused.status_code == 403
+    # Another county's member does not exist here.
+    await form_login(client, "qh-admin")
+    assert (await client.get(f"/t/320104/members/{ids['a']}", headers=HTML)).status_code == 404
+
+
+async def test_member_import_page_reports_each_bad_row_then_imports(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    from tests.test_member_excel import make_orgs, person, workbook_bytes
+
+    admin = await token(client, "xw-admin")
+    await make_orgs(client, admin)
+    csrf = await signed_in(client, "xw-admin", "/t/320102/members/import")
+    page = (await client.get("/t/320102/members/import", headers=HTML)).text
+    assert "/api/v1/t/320102/members/import-template" in page and "/api/v1/t/320102/members/export" in page
+    template = await client.get("/api/v1/t/320102/members/import-template")
+    assert template.status_code == 200  # the session cookie is enough to download it
+    none = await client.post(
+        "/t/320102/members/import", data={"_csrf_token": csrf}, files={"x": ("a", b"", "text/plain")}
+    )
+    assert none.status_code == 422 and 'id="e-file"' in none.text
+    rows = [person(i) for i in range(2, 6)]
+    rows[1][0] = ""  # row 3 has no name
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    failed = await client.post(
+        "/t/320102/members/import",
+        data={"mode": "strict", "on_duplicate": "error", "_csrf_token": csrf},
+        files={"file": ("名册.xlsx", workbook_bytes(rows), xlsx)},
+    )
+    assert failed.status_code == 303
+    report = (await client.get(failed.headers["location"], headers=HTML)).text
+    assert "未导入" in report and "姓名不能为空" in report and '<td class="num">3</td>' in report
+    assert "/errors" in report  # the printable error list
+    done = await client.post(
+        "/t/320102/members/import",
+        data={"mode": "good_rows", "on_duplicate": "error", "_csrf_token": csrf},
+        files={"file": ("名册.xlsx", workbook_bytes(rows), xlsx)},
+    )
+    result = (await client.get(done.headers["location"], headers=HTML)).text
+    assert "已完成" in result and "新增 3" in result
+    listing = (await client.get("/t/320102/members/import", headers=HTML)).text
+    assert listing.count("名册.xlsx") == 2
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/members/import", headers=HTML)).status_code == 403
