@@ -228,3 +228,87 @@ async def test_member_import_page_reports_each_bad_row_then_imports(
     assert listing.count("名册.xlsx") == 2
     await form_login(client, "xw-member")
     assert (await client.get("/t/320102/members/import", headers=HTML)).status_code == 403
+
+
+async def test_transfers_page_requests_decides_and_counts(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    qinhuai = await token(client, "qh-admin")
+    target = (
+        await client.post(
+            "/api/v1/t/320104/orgs", headers=qinhuai, json={"name": "夫子庙社区党支部", "level": "branch"}
+        )
+    ).json()
+    csrf = await signed_in(client, "xw-admin", "/t/320102/transfers/new")
+    # Choosing the receiving tenant lists its branches and keeps what was typed.
+    chosen = await client.post(
+        "/t/320102/transfers/new",
+        data={
+            "step": "choose",
+            "target_tenant_code": "320104",
+            "member_id": ids["b"],
+            "reason": "随子女迁居秦淮",
+            "_csrf_token": csrf,
+        },
+    )
+    assert chosen.status_code == 200 and "夫子庙社区党支部" in chosen.text and "随子女迁居秦淮" in chosen.text
+    assert f'value="{ids["b"]}" selected' in chosen.text
+    missing = await client.post(
+        "/t/320102/transfers/new",
+        data={
+            "target_tenant_code": "320104",
+            "member_id": ids["b"],
+            "kind": "direct",
+            "reason": "",
+            "_csrf_token": csrf,
+        },
+    )
+    assert missing.status_code == 422 and 'id="e-reason"' in missing.text
+    no_branch = await client.post(
+        "/t/320102/transfers/new",
+        data={
+            "target_tenant_code": "320104",
+            "member_id": ids["b"],
+            "kind": "direct",
+            "reason": "随子女迁居秦淮",
+            "_csrf_token": csrf,
+        },
+    )
+    assert no_branch.status_code == 422 and "随子女迁居秦淮" in no_branch.text
+    sent = await client.post(
+        "/t/320102/transfers/new",
+        data={
+            "target_tenant_code": "320104",
+            "member_id": ids["b"],
+            "kind": "direct",
+            "target_org_id": target["id"],
+            "reason": "随子女迁居秦淮",
+            "_csrf_token": csrf,
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    listing = (await client.get(sent.headers["location"], headers=HTML)).text
+    assert "已提交转接申请" in listing and "李秀英" in listing and "待审批" in listing and "撤回申请" in listing
+    assert "同意接收" not in listing  # the sending side does not decide
+    # 秦淮区 approves and completes; a rejection needs a reason.
+    csrf = await signed_in(client, "qh-admin", "/t/320104/transfers/?direction=incoming")
+    page = (await client.get("/t/320104/transfers/?direction=incoming", headers=HTML)).text
+    transfer_id = re.search(r"/t/320104/transfers/([0-9a-f-]{36})/approve", page)
+    assert transfer_id
+    no_reason = await client.post(f"/t/320104/transfers/{transfer_id.group(1)}/reject", data={"_csrf_token": csrf})
+    assert "退回时请写明原因" in (await client.get(no_reason.headers["location"], headers=HTML)).text
+    approved = await client.post(f"/t/320104/transfers/{transfer_id.group(1)}/approve", data={"_csrf_token": csrf})
+    assert approved.headers["location"].endswith("done=approve")
+    done = await client.post(f"/t/320104/transfers/{transfer_id.group(1)}/complete", data={"_csrf_token": csrf})
+    page = (await client.get(done.headers["location"], headers=HTML)).text
+    assert "已办结" in page and "100.0%" in page
+    # A member of 玄武区 may not open the transfers; a secretary may look but not decide.
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/transfers/", headers=HTML)).status_code == 403
+    await form_login(client, "xw-secretary")
+    page = (await client.get("/t/320102/transfers/", headers=HTML)).text
+    assert "同意接收" not in page
+    refused = await client.post(
+        f"/t/320102/transfers/{transfer_id.group(1)}/approve", data={"_csrf_token": csrf_of(page)}
+    )
+    assert refused.status_code == 403

@@ -24,6 +24,7 @@ CORE_NAVIGATION = (
     NavItem("工作项目", "Programmes", "programmes", TENANT_READ, order=10),
     NavItem("组织架构", "Organisations", "branches", TENANT_READ, order=15),
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
+    NavItem("组织关系转接", "Transfers", "transfers", MEMBER_READ, order=30),
     NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )
 

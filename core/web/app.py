@@ -37,6 +37,7 @@ from core.orgs.import_routes import MemberSheetController, OrgSheetController
 from core.orgs.importing.jobs import member_imports
 from core.orgs.pages import MemberPages
 from core.orgs.routes import MemberController, OrgController
+from core.orgs.transfer_pages import TransferPages
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
 from core.plugin_host.routes import PluginController, settings_provider
@@ -79,6 +80,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     EventController,
     serve_local_file,
     BranchPages,
+    TransferPages,
 )
 
 
