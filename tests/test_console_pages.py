@@ -312,3 +312,77 @@ async def test_transfers_page_requests_decides_and_counts(client: httpx.AsyncCli
         f"/t/320102/transfers/{transfer_id.group(1)}/approve", data={"_csrf_token": csrf_of(page)}
     )
     assert refused.status_code == 403
+
+
+async def test_orglife_records_a_meeting_and_attendance_with_errors_beside_the_row(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    import datetime
+
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    csrf = await signed_in(client, "xw-secretary", "/t/320102/orglife/new")
+    today = datetime.date.today().isoformat()
+    lecture = {
+        "org_id": ids["branch"],
+        "kind": "lecture",
+        "title": "学习党的二十届四中全会精神",
+        "held_on": today,
+        "duration_minutes": "90",
+        "place": "梅园社区活动室",
+        "mode": "offline",
+        "_csrf_token": csrf,
+    }
+    refused = await client.post("/t/320102/orglife/new", data=lecture)
+    assert refused.status_code == 422 and 'id="e-lecturer"' in refused.text and "讲课人" in refused.text
+    assert 'value="学习党的二十届四中全会精神"' in refused.text and 'value="梅园社区活动室"' in refused.text
+    short = await client.post("/t/320102/orglife/new", data={**lecture, "duration_minutes": "2", "lecturer": "王建国"})
+    assert short.status_code == 422 and 'id="e-duration_minutes"' in short.text and "不能小于 5" in short.text
+    saved = await client.post("/t/320102/orglife/new", data={**lecture, "lecturer": "王建国"})
+    assert saved.status_code == 303, saved.text
+    meeting_url = saved.headers["location"].split("?")[0]
+    page = (await client.get(meeting_url, headers=HTML)).text
+    assert "王建国" in page and "李秀英" in page and "保存出席登记" in page
+    # Absent without a reason: the error sits at that person's row; the other marks typed stay.
+    bad = await client.post(
+        f"{meeting_url}/attendance",
+        data={f"status-{ids['a']}": "present", f"status-{ids['b']}": "absent", "_csrf_token": csrf},
+    )
+    assert bad.status_code == 422 and f'id="e-reason-{ids["b"]}"' in bad.text
+    assert f'name="status-{ids["b"]}" value="absent" checked' in bad.text
+    assert f'name="status-{ids["a"]}" value="present" checked' in bad.text
+    ok = await client.post(
+        f"{meeting_url}/attendance",
+        data={
+            f"status-{ids['a']}": "present",
+            f"status-{ids['b']}": "absent",
+            f"reason-{ids['b']}": "外出就医",
+            "_csrf_token": csrf,
+        },
+    )
+    assert ok.status_code == 303
+    page = (await client.get(ok.headers["location"], headers=HTML)).text
+    assert "已保存" in page and 'value="外出就医"' in page and "50%" in page
+    listing = (await client.get(f"/t/320102/orglife/?kind=lecture&period={today[:4]}", headers=HTML)).text
+    assert "学习党的二十届四中全会精神" in listing
+    assert "学习党的二十届四中全会精神" not in (await client.get("/t/320102/orglife/?kind=oath", headers=HTML)).text
+    assert "⚠" in (await client.get("/t/320102/orglife/?period=去年", headers=HTML)).text
+    # A member reads, but records nothing.
+    await form_login(client, "xw-member")
+    assert "保存出席登记" not in (await client.get(meeting_url, headers=HTML)).text
+    assert (await client.get("/t/320102/orglife/new", headers=HTML)).status_code == 403
+
+
+async def test_six_good_ranking_page(client: httpx.AsyncClient, world: dict[str, Any]) -> None:
+    import datetime
+
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    year = datetime.date.today().year
+    scored = await client.put(
+        f"/api/v1/t/320102/model-branch/scores/{year}/{ids['branch']}", headers=admin, json={"lines": []}
+    )
+    assert scored.status_code == 200, scored.text
+    await form_login(client, "nj-admin")
+    page = (await client.get(f"/t/320100/orglife/ranking?year={year}", headers=HTML)).text
+    assert "梅园社区党支部" in page and "玄武区" in page and "尚未公布" in page and "达标线 90" in page

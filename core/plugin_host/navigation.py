@@ -25,6 +25,7 @@ CORE_NAVIGATION = (
     NavItem("组织架构", "Organisations", "branches", TENANT_READ, order=15),
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
     NavItem("组织关系转接", "Transfers", "transfers", MEMBER_READ, order=30),
+    NavItem("组织生活", "Organisation life", "orglife", TENANT_READ, order=40),
     NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )
 

@@ -31,6 +31,7 @@ from core.identity.sessions import session_middleware
 from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
+from core.orglife.pages import OrgLifePages
 from core.orglife.routes import MeetingController, ModelBranchController, SixHavesController
 from core.orgs.branch_pages import BranchPages
 from core.orgs.import_routes import MemberSheetController, OrgSheetController
@@ -81,6 +82,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     serve_local_file,
     BranchPages,
     TransferPages,
+    OrgLifePages,
 )
 
 
