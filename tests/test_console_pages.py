@@ -386,3 +386,46 @@ async def test_six_good_ranking_page(client: httpx.AsyncClient, world: dict[str,
     await form_login(client, "nj-admin")
     page = (await client.get(f"/t/320100/orglife/ranking?year={year}", headers=HTML)).text
     assert "梅园社区党支部" in page and "玄武区" in page and "尚未公布" in page and "达标线 90" in page
+
+
+async def test_users_page_grants_and_revokes_for_tenant_admins_only(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    csrf = await signed_in(client, "nj-admin", "/t/320100/users/")
+    page = (await client.get("/t/320100/users/", headers=HTML)).text
+    assert "xw-secretary" in page and "党支部书记" in page and "玄武区（320102）" in page
+    assert "dy-admin" not in page and "js-admin" not in page  # outside 南京市's subtree
+    pattern = r'<h2>([^<]*)<span class="tag">([a-z-]+)</span>.*?/t/320100/users/([0-9a-f-]{36})/grants'
+    member_form = re.findall(pattern, page, re.S)
+    ids = {username: uid for _name, username, uid in member_form}
+    assert "xw-member" in ids
+    granted = await client.post(
+        f"/t/320100/users/{ids['xw-member']}/grants",
+        data={"role": "branch_secretary", "tenant_code": "320102", "_csrf_token": csrf},
+    )
+    assert granted.status_code == 303
+    page = (await client.get(granted.headers["location"], headers=HTML)).text
+    assert "已授予角色" in page and page.count("党支部书记") >= 2
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/members/", headers=HTML)).status_code == 200  # the new role works
+    csrf = await signed_in(client, "nj-admin", "/t/320100/users/?q=xw-member")
+    page = (await client.get("/t/320100/users/?q=xw-member", headers=HTML)).text
+    grants = re.findall(r"/t/320100/users/grants/([0-9a-f-]{36})/revoke", page)
+    assert len(grants) == 2
+    for grant in grants:
+        assert (
+            await client.post(f"/t/320100/users/grants/{grant}/revoke", data={"_csrf_token": csrf})
+        ).status_code == 303
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/members/", headers=HTML)).status_code == 403
+    # Out of reach: a role in a tenant outside the subtree, one's own grants, and the page for non-admins.
+    csrf = await signed_in(client, "nj-admin", "/t/320100/users/")
+    page = (await client.get("/t/320100/users/", headers=HTML)).text
+    refused = await client.post(
+        f"/t/320100/users/{ids['xw-secretary']}/grants",
+        data={"role": "tenant_admin", "tenant_code": "321100", "_csrf_token": csrf},
+    )
+    assert "只能在本单位及下级单位授予角色" in (await client.get(refused.headers["location"], headers=HTML)).text
+    assert "/t/320100/users/grants/" in page
+    await form_login(client, "xw-secretary")
+    assert (await client.get("/t/320102/users/", headers=HTML)).status_code == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.identity.roles import AUDIT_READ, MEMBER_READ, TENANT_READ
+from core.identity.roles import AUDIT_READ, MEMBER_READ, TENANT_READ, USER_MANAGE
 from core.plugin_host import service
 from core.plugin_host.activation import effective_settings
 from core.plugin_host.declarations import NavItem, PluginContext
@@ -26,6 +26,7 @@ CORE_NAVIGATION = (
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
     NavItem("组织关系转接", "Transfers", "transfers", MEMBER_READ, order=30),
     NavItem("组织生活", "Organisation life", "orglife", TENANT_READ, order=40),
+    NavItem("用户与角色", "Users and roles", "users", USER_MANAGE, order=80),
     NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )
 

@@ -26,6 +26,7 @@ from core.events.routes import EventController
 from core.events.worker import run_worker
 from core.identity.access import authentication_middleware, permission_guard, provide_acting, provide_db_session
 from core.identity.login_routes import LoginController
+from core.identity.pages import UserPages
 from core.identity.routes import AuthController
 from core.identity.sessions import session_middleware
 from core.identity.user_routes import UserController
@@ -83,6 +84,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     BranchPages,
     TransferPages,
     OrgLifePages,
+    UserPages,
 )
 
 
