@@ -429,3 +429,22 @@ async def test_users_page_grants_and_revokes_for_tenant_admins_only(
     assert "/t/320100/users/grants/" in page
     await form_login(client, "xw-secretary")
     assert (await client.get("/t/320102/users/", headers=HTML)).status_code == 403
+
+
+async def test_tenants_page_lists_the_subtree_with_programmes_and_switch_links(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    province = await token(client, "js-admin")
+    await client.put("/api/v1/t/320100/plugins/sample", headers=province, json={"state": "enabled"})
+    await form_login(client, "nj-admin")
+    page = (await client.get("/t/320100/tenants/", headers=HTML)).text
+    for name in ("玄武区", "秦淮区", "建邺区"):
+        assert name in page
+    assert "镇江市" not in page and "丹阳市" not in page
+    assert 'href="/t/320102/"' in page and 'href="/t/320102/programmes"' in page
+    assert "示例项目：已开通" in page and "320100" in page  # inherited from the city, with the reason
+    county = (await client.get("/t/320102/tenants/", headers=HTML)).text
+    assert "本单位没有下级单位" in county
+    await form_login(client, "xw-member")
+    assert (await client.get("/t/320102/tenants/", headers=HTML)).status_code == 200
+    assert (await client.get("/t/320100/tenants/", headers=HTML)).status_code == 403

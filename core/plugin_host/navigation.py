@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 CORE_NAVIGATION = (
     NavItem("首页", "Home", "", TENANT_READ, order=0),
     NavItem("工作项目", "Programmes", "programmes", TENANT_READ, order=10),
+    NavItem("下级单位", "Units below", "tenants", TENANT_READ, order=12),
     NavItem("组织架构", "Organisations", "branches", TENANT_READ, order=15),
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
     NavItem("组织关系转接", "Transfers", "transfers", MEMBER_READ, order=30),

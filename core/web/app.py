@@ -45,6 +45,7 @@ from core.platform import Platform
 from core.plugin_host.routes import PluginController, settings_provider
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
+from core.tenancy.pages import TenantPages
 from core.tenancy.routes import TenantController
 from core.web.admin_pages import AdminPages
 from core.web.console import ConsoleController
@@ -85,6 +86,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     TransferPages,
     OrgLifePages,
     UserPages,
+    TenantPages,
 )
 
 
