@@ -448,3 +448,85 @@ async def test_tenants_page_lists_the_subtree_with_programmes_and_switch_links(
     await form_login(client, "xw-member")
     assert (await client.get("/t/320102/tenants/", headers=HTML)).status_code == 200
     assert (await client.get("/t/320100/tenants/", headers=HTML)).status_code == 403
+
+
+def test_timeline_merges_every_panel_by_date_and_keeps_figures_apart() -> None:
+    from core.plugin_host.declarations import MemberPanel
+    from core.web.timeline import compose
+
+    points = MemberPanel(
+        "积分",
+        "Points",
+        [
+            {"label": "积分", "label_en": "Points", "value": "86"},
+            {"on": "2026-03-05", "text": "参加主题党日 +2 分", "text_en": "Theme day +2"},
+            {"on": "2025-12-01", "text": "志愿服务 +5 分", "text_en": "Volunteering +5"},
+        ],
+    )
+    mediation = MemberPanel(
+        "调解",
+        "Mediation",
+        [
+            {"on": "2026-01-10", "text": "调解邻里纠纷一件", "text_en": "Settled a neighbours' dispute"},
+            {"on": "not a date", "text": "dropped"},
+            {"label": "调解员", "value": "是"},
+        ],
+    )
+    figures, entries = compose([("积分", "Points", points), ("调解", "Mediation", mediation)])
+    assert [(f.label_zh, f.value, f.source_zh) for f in figures] == [("积分", "86", "积分"), ("调解员", "是", "调解")]
+    assert figures[1].label_en == "调解员"  # no English given: the Chinese stands
+    assert [(e.on.isoformat(), e.source_zh) for e in entries] == [
+        ("2026-03-05", "积分"),
+        ("2026-01-10", "调解"),
+        ("2025-12-01", "积分"),
+    ]
+
+
+async def test_member_timeline_composes_the_record_and_active_programmes(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    import datetime
+
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    today = datetime.date.today().isoformat()
+    meeting = await client.post(
+        "/api/v1/t/320102/meetings",
+        headers=admin,
+        json={
+            "org_id": ids["branch"],
+            "kind": "theme_day",
+            "title": "重温入党誓词主题党日",
+            "held_on": today,
+            "duration_minutes": 90,
+        },
+    )
+    assert meeting.status_code == 201, meeting.text
+    marked = await client.post(
+        f"/api/v1/t/320102/meetings/{meeting.json()['id']}/attendance",
+        headers=admin,
+        json={"items": [{"member_id": ids["a"], "status": "present"}]},
+    )
+    assert marked.status_code == 200, marked.text
+    await form_login(client, "xw-admin")
+    url = f"/t/320102/members/{ids['a']}/timeline"
+    page = (await client.get(url, headers=HTML)).text
+    assert "王建国 · 个人时间轴" in page and "加入中国共产党" in page and "任梅园社区党支部书记" in page
+    assert "参加主题党日：重温入党誓词主题党日" in page and "今年参加组织生活" in page and "1 次" in page
+    assert page.index(today) < page.index("1972-07-01")  # newest first
+    assert "示例" not in page
+    # A programme switched on adds its panel; switched off, it is gone again.
+    await client.put("/api/v1/t/320102/plugins/sample", headers=admin, json={"state": "enabled"})
+    page = (await client.get(url, headers=HTML)).text
+    assert "（示例）" in page and ids["a"] in page
+    await client.put("/api/v1/t/320102/plugins/sample", headers=admin, json={"state": "disabled"})
+    assert "（示例）" not in (await client.get(url, headers=HTML)).text
+    english = (await client.get(url, headers={**HTML, "accept-language": "en"})).text
+    assert "Joined the Party" in english and "Timeline" in english
+    # The city reads it; another county does not find the member; a member without ledger access is refused.
+    await form_login(client, "nj-admin")
+    assert (await client.get(f"/t/320100/members/{ids['a']}/timeline", headers=HTML)).status_code == 200
+    await form_login(client, "qh-admin")
+    assert (await client.get(f"/t/320104/members/{ids['a']}/timeline", headers=HTML)).status_code == 404
+    await form_login(client, "xw-member")
+    assert (await client.get(url, headers=HTML)).status_code == 403

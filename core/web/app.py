@@ -52,6 +52,7 @@ from core.web.console import ConsoleController
 from core.web.health import health, ready
 from core.web.metrics import PROMETHEUS, metrics
 from core.web.request_id import request_id_middleware
+from core.web.timeline import MemberTimelinePages
 
 
 class ConfigurationError(RuntimeError):
@@ -87,6 +88,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     OrgLifePages,
     UserPages,
     TenantPages,
+    MemberTimelinePages,
 )
 
 
