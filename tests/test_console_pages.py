@@ -530,3 +530,49 @@ async def test_member_timeline_composes_the_record_and_active_programmes(
     assert (await client.get(f"/t/320104/members/{ids['a']}/timeline", headers=HTML)).status_code == 404
     await form_login(client, "xw-member")
     assert (await client.get(url, headers=HTML)).status_code == 403
+
+
+async def test_committee_form_keeps_the_rows_and_points_at_the_wrong_one(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    csrf = await signed_in(client, "xw-admin", f"/t/320102/branches/{ids['branch']}/committee")
+    form = (await client.get(f"/t/320102/branches/{ids['branch']}/committee", headers=HTML)).text
+    assert f'<option value="{ids["a"]}" selected>王建国</option>' in form
+    # Two secretaries: the second row is pointed at, both rows stay as chosen.
+    two = await client.post(
+        f"/t/320102/branches/{ids['branch']}/committee",
+        data={
+            "member_id-0": ids["a"],
+            "position-0": "secretary",
+            "member_id-1": "",
+            "position-1": "member",
+            "member_id-2": ids["b"],
+            "position-2": "secretary",
+            "since-2": "2025-03-01",
+            "_csrf_token": csrf,
+        },
+    )
+    assert two.status_code == 422 and 'id="e-position-2"' in two.text and "只能有一名书记" in two.text
+    assert f'<option value="{ids["b"]}" selected>李秀英</option>' in two.text and 'value="2025-03-01"' in two.text
+    bad_date = await client.post(
+        f"/t/320102/branches/{ids['branch']}/committee",
+        data={"member_id-0": ids["b"], "position-0": "organization", "since-0": "昨天", "_csrf_token": csrf},
+    )
+    assert bad_date.status_code == 422 and 'id="e-since-0"' in bad_date.text
+    saved = await client.post(
+        f"/t/320102/branches/{ids['branch']}/committee",
+        data={
+            "member_id-0": ids["a"],
+            "position-0": "secretary",
+            "member_id-1": ids["b"],
+            "position-1": "organization",
+            "_csrf_token": csrf,
+        },
+    )
+    assert saved.status_code == 303
+    tree = (await client.get("/t/320102/branches/", headers=HTML)).text
+    assert "书记 王建国；组织委员 李秀英" in tree
+    await form_login(client, "xw-secretary")
+    assert (await client.get(f"/t/320102/branches/{ids['branch']}/committee", headers=HTML)).status_code == 403

@@ -4,6 +4,7 @@ edit an organisation with the API's own rules (errors beside each field, nothing
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -13,15 +14,25 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import AppError, request_language
+from core.errors import AppError, request_language, zh_validation_message
 from core.identity.access import Acting, provide_acting
 from core.identity.roles import ORG_MANAGE, TENANT_READ
 from core.orglife.models import BranchSixHave, SixHaveItem
 from core.orgs import service
-from core.orgs.models import BranchKind, CommitteePosition, CommitteeSeat, Member, Organization, OrgLevel
+from core.orgs.committee import CommitteeIn, current_seats, replace_committee
+from core.orgs.models import (
+    BranchKind,
+    CommitteePosition,
+    CommitteeSeat,
+    Member,
+    Organization,
+    OrgLevel,
+    Participation,
+)
 from core.orgs.schemas import OrgCreate, OrgUpdate
 from core.web.console import shell
 from core.web.forms import app_error, can, parse, typed
@@ -241,4 +252,112 @@ class BranchPages(Controller):
                 await service.update_org(db_session, org, fields)
         except AppError as exc:
             return await self._form(request, acting, db_session, values, app_error(exc, lang, "name", EDIT_FIELDS), org)
+        return Redirect(f"/t/{acting.tenant.code}/branches/?saved={quote(org.name)}", status_code=303)
+
+    # ---- the committee (支委班子): replaced as a whole, past seats kept as history --------------------------
+
+    async def _committee_form(
+        self,
+        request: Request[Any, Any, Any],
+        acting: Acting,
+        session: AsyncSession,
+        org: Organization,
+        rows: list[dict[str, str]],
+        errors: dict[str, str],
+    ) -> Template:
+        takes_part = select(Participation.member_id).where(Participation.org_id == org.id)
+        members = (
+            (
+                await session.execute(
+                    select(Member)
+                    .where(Member.tenant_id == org.tenant_id, Member.status == "active")
+                    .where(or_(Member.formal_org_id == org.id, Member.id.in_(takes_part)))
+                    .order_by(Member.name, Member.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        context = await shell(request, acting, session)
+        lang = context["lang"]
+        return Template(
+            template_name="console/committee_form.html",
+            context={
+                **context,
+                "org": org,
+                "rows": rows,
+                "errors": errors,
+                "members": [(str(m.id), m.name) for m in members],
+                "positions": [
+                    (p.value, p.zh if lang == "zh" else p.value.replace("_", " ")) for p in CommitteePosition
+                ],
+            },
+            status_code=422 if errors else 200,
+        )
+
+    @get("/{org_id:uuid}/committee", opt={"permission": ORG_MANAGE, "page": True})
+    async def committee_form(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        org_id: FromPath[uuid.UUID],
+    ) -> Template:
+        org = await service.get_org(db_session, org_id)
+        rows = [
+            {"member_id": s.member_id, "position": s.position.value, "since": s.since.isoformat()}
+            for s in await current_seats(db_session, org)
+        ]
+        rows += [{"member_id": "", "position": "member", "since": ""} for _ in range(3)]
+        return await self._committee_form(request, acting, db_session, org, rows, {})
+
+    @post("/{org_id:uuid}/committee", opt={"permission": ORG_MANAGE, "page": True}, status_code=303)
+    async def save_committee(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        org_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """The form posts ``member_id-N``, ``position-N`` and ``since-N``; rows without a member are left out."""
+        org = await service.get_org(db_session, org_id)
+        lang = request_language(request)
+        count = 1 + max((int(k.rsplit("-", 1)[1]) for k in data if re.fullmatch(r"member_id-\d+", k)), default=-1)
+        rows = [
+            {f: str(data.get(f"{f}-{i}", "")).strip() for f in ("member_id", "position", "since")}
+            for i in range(min(count, 30))
+        ]
+        chosen = [(i, r) for i, r in enumerate(rows) if r["member_id"]]
+        payload = {
+            "seats": [
+                {
+                    k: v
+                    for k, v in (("member_id", r["member_id"]), ("position", r["position"]), ("since", r["since"]))
+                    if v
+                }
+                for _i, r in chosen
+            ]
+        }
+        errors: dict[str, str] = {}
+        try:
+            fields = CommitteeIn.model_validate(payload)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = err["loc"]
+                if len(loc) >= 3 and isinstance(loc[1], int) and loc[1] < len(chosen):
+                    key = f"{loc[2]}-{chosen[loc[1]][0]}"
+                    message = str(err["msg"]) if lang == "en" else zh_validation_message(err["type"], err["msg"])
+                    errors.setdefault(key, message)
+            errors = errors or {"form": "请检查填写的内容" if lang == "zh" else "Check what was entered"}
+            return await self._committee_form(request, acting, db_session, org, rows, errors)
+        try:
+            async with db_session.begin_nested():
+                await replace_committee(db_session, org, fields)
+        except AppError as exc:
+            found = re.match(r"seats\.(\d+)\.(\w+)", exc.field or "")
+            key = "form"
+            if found and int(found.group(1)) < len(chosen):
+                key = f"{found.group(2)}-{chosen[int(found.group(1))][0]}"
+            return await self._committee_form(request, acting, db_session, org, rows, {key: exc.message(lang)})
         return Redirect(f"/t/{acting.tenant.code}/branches/?saved={quote(org.name)}", status_code=303)
