@@ -1,26 +1,43 @@
-"""Console pages of the member ledger: search the ledger, add a member (errors next to each field, nothing typed
-lost). Personal data stays masked, as in the API."""
+"""Console pages of the member ledger: search the ledger, add or change a member (errors next to each field,
+nothing typed lost), one member's record with its history, an audited reveal of ID number and phone for
+those allowed, and the Excel import (template, upload, per-row errors, progress of background jobs) and
+export. Personal data stays masked, as in the API."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import re
+import uuid
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit.models import AuditEntry
+from core.audit.recorder import arecord
+from core.db.scope import WRITE_OUTSIDE_SCOPE
 from core.errors import AppError, request_language, zh_validation_message
 from core.identity.access import Acting, current_principal, platform_of, provide_acting
-from core.identity.roles import MEMBER_READ, MEMBER_WRITE
+from core.identity.roles import MEMBER_READ, MEMBER_REVEAL, MEMBER_WRITE
 from core.orgs import service
-from core.orgs.models import HealthClass, Member, Organization, OrgLevel
+from core.orgs.import_models import FINISHED, ImportMode, MemberImportJob, OnDuplicate
+from core.orgs.import_routes import _audit_context as audit_context
+from core.orgs.import_routes import job_out
+from core.orgs.importing.jobs import JOB_NOT_FOUND, Upload, member_imports
+from core.orgs.models import HealthClass, Member, Organization, OrgLevel, RetirementType
 from core.orgs.routes import member_out
-from core.orgs.schemas import MemberCreate
+from core.orgs.schemas import MemberCreate, MemberFields, RevealRequest
+from core.web.admin_pages import ACTIONS_ZH
 from core.web.console import page_of, shell
+from core.web.forms import app_error, can, typed, validation_errors
 
 PAGE_SIZE = 20
 FORM_FIELDS = (
@@ -34,6 +51,46 @@ FORM_FIELDS = (
     "health_class",
     "residence_community",
 )
+
+
+EDIT_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "retirement_type",
+    "retired_on",
+    "former_unit",
+    "former_rank",
+    "party_joined_on",
+    "formal_org_id",
+    "health_class",
+    "specialties",
+    "residence_community",
+    "notes",
+)
+FIELD_ZH = {
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "id_number": "身份证号",
+    "phone": "联系电话",
+    "retirement_type": "离退休类别",
+    "retired_on": "离退休日期",
+    "former_unit": "原单位",
+    "former_rank": "原职级",
+    "is_party_member": "是否党员",
+    "party_joined_on": "入党日期",
+    "formal_org_id": "所在党支部",
+    "health_class": "健康状况",
+    "specialties": "特长",
+    "residence_community": "居住社区",
+    "status": "状态",
+    "notes": "备注",
+    "fields": "查看项目",
+    "reason": "原因",
+}
 
 
 def health_choices(lang: str) -> list[tuple[str, str]]:
@@ -56,8 +113,6 @@ class MemberPages(Controller):
         page: FromQuery[int] = 1,
         added: FromQuery[str | None] = None,
     ) -> Template:
-        import datetime
-
         health = health_class if health_class in {h.value for h in HealthClass} else None
         query = service.search_query(
             q=q,
@@ -91,6 +146,12 @@ class MemberPages(Controller):
                 "health_classes": health_choices(context["lang"]),
                 "can_write": can_write,
                 "notice": notice,
+                "export_url": f"/api/v1/t/{acting.tenant.code}/members/export"
+                + (
+                    ("?" + urlencode(wanted))
+                    if (wanted := {k: v for k, v in (("q", q), ("health_class", health)) if v})
+                    else ""
+                ),
             },
         )
 
@@ -164,3 +225,305 @@ class MemberPages(Controller):
         from urllib.parse import quote
 
         return Redirect(f"/t/{acting.tenant.code}/members/?added={quote(member.name)}", status_code=303)
+
+    # ---- one member: the record, its history, an audited reveal, and the edit form ---------------------------
+
+    async def _record(
+        self,
+        request: Request[Any, Any, Any],
+        acting: Acting,
+        session: AsyncSession,
+        member: Member,
+        *,
+        revealed: dict[str, str | None] | None = None,
+        reveal_errors: dict[str, str] | None = None,
+        reveal_values: dict[str, str] | None = None,
+        notice: str | None = None,
+    ) -> Template:
+        out = await member_out(session, member, acting.tree)
+        rows = (
+            await session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.entity_type == "member", AuditEntry.entity_id == f"{member.tenant_id},{member.id}")
+                .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                .limit(20)
+            )
+        ).scalars()
+        context = await shell(request, acting, session)
+        lang = context["lang"]
+        hidden = {"updated_at", "created_at", "id_number_index", "specialties_text", "id", "tenant_id", "extra"}
+        history = [
+            {
+                "at": row.at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                "actor": row.actor_name,
+                "action": ACTIONS_ZH.get(row.action, row.action) if lang == "zh" else row.action,
+                "fields": "、".join(
+                    FIELD_ZH.get(k, k) if lang == "zh" else k
+                    for k in (row.after or row.before or {})
+                    if k not in hidden
+                ),
+            }
+            for row in rows
+        ]
+        return Template(
+            template_name="console/member.html",
+            context={
+                **context,
+                "m": out,
+                "retirement_zh": RetirementType(member.retirement_type).zh,
+                "history": history,
+                "can_write": can(request, acting, MEMBER_WRITE),
+                "can_reveal": can(request, acting, MEMBER_REVEAL),
+                "revealed": revealed,
+                "errors": reveal_errors or {},
+                "values": reveal_values or {},
+                "notice": notice,
+            },
+            status_code=422 if reveal_errors else 200,
+        )
+
+    @get("/{member_id:uuid}", opt={"permission": MEMBER_READ, "page": True})
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        member_id: FromPath[uuid.UUID],
+        saved: FromQuery[str | None] = None,
+    ) -> Template:
+        member = await service.get_member(db_session, member_id)
+        notice = None
+        if saved:
+            notice = "已保存修改" if request_language(request) == "zh" else "Changes saved"
+        return await self._record(request, acting, db_session, member, notice=notice)
+
+    @post("/{member_id:uuid}/reveal", opt={"permission": MEMBER_REVEAL, "page": True}, status_code=200)
+    async def reveal(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        member_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, Any]],
+    ) -> Template:
+        """Show the ID number and phone once, in this answer only (never in a URL), and audit who saw them."""
+        member = await service.get_member(db_session, member_id)
+        values = {"reason": str(data.get("reason", "")).strip()}
+        lang = request_language(request)
+        try:
+            wanted = RevealRequest.model_validate({"fields": ["id_number", "phone"], "reason": values["reason"]})
+        except ValidationError:
+            message = "请写明查看原因（至少 2 个字）" if lang == "zh" else "Give the reason (at least 2 characters)"
+            return await self._record(
+                request, acting, db_session, member, reveal_errors={"reason": message}, reveal_values=values
+            )
+        await arecord(
+            db_session,
+            action="reveal",
+            entity_type="member",
+            entity_id=f"{member.tenant_id},{member.id}",
+            tenant_id=member.tenant_id,
+            after={"fields": sorted(set(wanted.fields)), "reason": wanted.reason},
+        )
+        revealed = {"id_number": member.id_number, "phone": member.phone}
+        return await self._record(request, acting, db_session, member, revealed=revealed)
+
+    async def _edit_form(
+        self,
+        request: Request[Any, Any, Any],
+        acting: Acting,
+        session: AsyncSession,
+        member: Member,
+        values: dict[str, str],
+        errors: dict[str, str],
+    ) -> Template:
+        branches = (
+            (
+                await session.execute(
+                    select(Organization)
+                    .where(Organization.tenant_id == member.tenant_id, Organization.level == OrgLevel.BRANCH.value)
+                    .where(Organization.is_active)
+                    .order_by(Organization.name)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        context = await shell(request, acting, session)
+        lang = context["lang"]
+        return Template(
+            template_name="console/member_edit.html",
+            context={
+                **context,
+                "m": await member_out(session, member, acting.tree),
+                "values": values,
+                "errors": errors,
+                "branches": [(str(b.id), b.name) for b in branches],
+                "health_classes": health_choices(lang),
+                "retirement_types": [(r.value, r.zh if lang == "zh" else r.value) for r in RetirementType],
+                "genders": [("male", "男" if lang == "zh" else "Male"), ("female", "女" if lang == "zh" else "Female")],
+            },
+            status_code=422 if errors else 200,
+        )
+
+    @get("/{member_id:uuid}/edit", opt={"permission": MEMBER_WRITE, "page": True})
+    async def edit_form(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        member_id: FromPath[uuid.UUID],
+    ) -> Template:
+        member = await service.get_member(db_session, member_id)
+
+        def iso(d: datetime.date | None) -> str:
+            return d.isoformat() if d else ""
+
+        values = {
+            "name": member.name,
+            "gender": member.gender,
+            "birth_date": iso(member.birth_date),
+            "retirement_type": member.retirement_type,
+            "retired_on": iso(member.retired_on),
+            "former_unit": member.former_unit,
+            "former_rank": member.former_rank,
+            "party_joined_on": iso(member.party_joined_on),
+            "formal_org_id": str(member.formal_org_id) if member.formal_org_id else "",
+            "health_class": member.health_class,
+            "specialties": "、".join(member.specialties or []),
+            "residence_community": member.residence_community,
+            "notes": member.notes,
+        }
+        return await self._edit_form(request, acting, db_session, member, values, {})
+
+    @post("/{member_id:uuid}/edit", opt={"permission": MEMBER_WRITE, "page": True}, status_code=303)
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        member_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        member = await service.get_member(db_session, member_id)
+        values = typed(data, EDIT_FIELDS)
+        lang = request_language(request)
+        payload: dict[str, Any] = {k: v for k, v in values.items() if v and k != "specialties"}
+        payload["specialties"] = [s for s in re.split(r"[、,，;；\s]+", values.get("specialties", "")) if s]
+        for text_field in ("former_unit", "former_rank", "residence_community", "notes"):
+            payload.setdefault(text_field, "")  # emptied on purpose
+        errors: dict[str, str] = {}
+        if not values.get("name"):
+            errors["name"] = "必填" if lang == "zh" else "Required"
+        try:
+            fields = MemberFields.model_validate(payload)
+        except ValidationError as exc:
+            errors = {**validation_errors(exc, lang, "name"), **errors}
+        if errors:
+            return await self._edit_form(request, acting, db_session, member, values, errors)
+        try:
+            async with db_session.begin_nested():
+                await service.apply_member_fields(db_session, member.tenant_id, member, fields, creating=False)
+        except AppError as exc:
+            await db_session.refresh(member)
+            return await self._edit_form(
+                request, acting, db_session, member, values, app_error(exc, lang, "name", EDIT_FIELDS)
+            )
+        return Redirect(f"/t/{acting.tenant.code}/members/{member.id}?saved=1", status_code=303)
+
+    # ---- Excel: template, import with per-row errors and progress, export ------------------------------------
+
+    async def _import_page(
+        self,
+        request: Request[Any, Any, Any],
+        acting: Acting,
+        session: AsyncSession,
+        errors: dict[str, str],
+        values: dict[str, str],
+    ) -> Template:
+        jobs = (
+            await session.execute(
+                select(MemberImportJob).order_by(MemberImportJob.created_at.desc(), MemberImportJob.id.desc()).limit(10)
+            )
+        ).scalars()
+        context = await shell(request, acting, session)
+        return Template(
+            template_name="console/member_import.html",
+            context={
+                **context,
+                "jobs": [job_out(j, acting, context["lang"], with_errors=False) for j in jobs],
+                "errors": errors,
+                "values": values,
+            },
+            status_code=422 if errors else 200,
+        )
+
+    @get("/import", opt={"permission": MEMBER_WRITE, "page": True})
+    async def import_page(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        return await self._import_page(request, acting, db_session, {}, {"mode": "strict", "on_duplicate": "error"})
+
+    @post("/import", opt={"permission": MEMBER_WRITE, "page": True}, status_code=303)
+    async def submit_import(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> Template | Redirect:
+        lang = request_language(request)
+        values = {
+            "mode": str(data.get("mode") or "strict"),
+            "on_duplicate": str(data.get("on_duplicate") or "error"),
+        }
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            message = "请选择要导入的 Excel 文件（.xlsx）" if lang == "zh" else "Choose the Excel file (.xlsx)"
+            return await self._import_page(request, acting, db_session, {"file": message}, values)
+        try:
+            mode, on_duplicate = ImportMode(values["mode"]), OnDuplicate(values["on_duplicate"])
+        except ValueError:
+            mode, on_duplicate = ImportMode.STRICT, OnDuplicate.ERROR
+        if not acting.scope.can_write(acting.tenant.id):
+            raise WRITE_OUTSIDE_SCOPE.error(tenant_id=acting.tenant.id)
+        content = await upload.read()
+        try:
+            outcome = await member_imports(request.app).submit(
+                tenant_id=acting.tenant.id,
+                tenant_code=acting.tenant.code,
+                audit=audit_context(request, acting),
+                upload=Upload(content, upload.filename, upload.content_type or None),
+                mode=mode,
+                on_duplicate=on_duplicate,
+                background=None,
+            )
+        except AppError as exc:
+            return await self._import_page(request, acting, db_session, {"file": exc.message(lang)}, values)
+        return Redirect(f"/t/{acting.tenant.code}/members/imports/{outcome.job.id}", status_code=303)
+
+    @get("/imports/{job_id:uuid}", opt={"permission": MEMBER_WRITE, "page": True})
+    async def import_job(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        job_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """One import: progress while it runs (HTMX refreshes the panel; a plain reload works too), then the
+        counts and every row's error."""
+        job = (
+            await db_session.execute(select(MemberImportJob).where(MemberImportJob.id == job_id))
+        ).scalar_one_or_none()
+        if job is None:
+            raise JOB_NOT_FOUND.error(field="job_id")
+        context = await shell(request, acting, db_session)
+        out = job_out(job, acting, context["lang"])
+        partial = "hx-request" in request.headers
+        return Template(
+            template_name="console/member_import_job.html",
+            context={**context, "job": out, "running": out.status.value not in FINISHED, "partial": partial},
+        )

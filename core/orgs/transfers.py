@@ -324,6 +324,22 @@ async def _target_branch(session: AsyncSession, target: TenantNode, raw_id: str)
     return org
 
 
+async def target_branches(session: AsyncSession, target: TenantNode) -> list[Organization]:
+    """The active 党支部 of a target tenant a transfer may name (read under a scope widened to that tenant), for
+    the requester to choose from; names only matter, nothing about their members is read."""
+    async with _sides(session, target.id):
+        rows = await session.execute(
+            select(Organization)
+            .where(
+                Organization.tenant_id == target.id,
+                Organization.is_active,
+                Organization.level == OrgLevel.BRANCH.value,
+            )
+            .order_by(Organization.name)
+        )
+        return list(rows.scalars().all())
+
+
 async def request_transfer(
     session: AsyncSession,
     side: Side,

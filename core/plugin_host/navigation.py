@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.identity.roles import AUDIT_READ, MEMBER_READ, TENANT_READ
+from core.identity.roles import AUDIT_READ, MEMBER_READ, TENANT_READ, USER_MANAGE
 from core.plugin_host import service
 from core.plugin_host.activation import effective_settings
 from core.plugin_host.declarations import NavItem, PluginContext
@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 CORE_NAVIGATION = (
     NavItem("首页", "Home", "", TENANT_READ, order=0),
     NavItem("工作项目", "Programmes", "programmes", TENANT_READ, order=10),
+    NavItem("下级单位", "Units below", "tenants", TENANT_READ, order=12),
+    NavItem("组织架构", "Organisations", "branches", TENANT_READ, order=15),
     NavItem("党员档案", "Member ledger", "members", MEMBER_READ, order=20),
+    NavItem("组织关系转接", "Transfers", "transfers", MEMBER_READ, order=30),
+    NavItem("组织生活", "Organisation life", "orglife", TENANT_READ, order=40),
+    NavItem("用户与角色", "Users and roles", "users", USER_MANAGE, order=80),
     NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )
 

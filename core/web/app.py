@@ -26,28 +26,34 @@ from core.events.routes import EventController
 from core.events.worker import run_worker
 from core.identity.access import authentication_middleware, permission_guard, provide_acting, provide_db_session
 from core.identity.login_routes import LoginController
+from core.identity.pages import UserPages
 from core.identity.routes import AuthController
 from core.identity.sessions import session_middleware
 from core.identity.user_routes import UserController
 from core.identity.web_security import csrf_middleware, security_headers
 from core.logging import configure_logging
+from core.orglife.pages import OrgLifePages
 from core.orglife.routes import MeetingController, ModelBranchController, SixHavesController
+from core.orgs.branch_pages import BranchPages
 from core.orgs.import_routes import MemberSheetController, OrgSheetController
 from core.orgs.importing.jobs import member_imports
 from core.orgs.pages import MemberPages
 from core.orgs.routes import MemberController, OrgController
+from core.orgs.transfer_pages import TransferPages
 from core.orgs.transfer_routes import TransferController
 from core.platform import Platform
 from core.plugin_host.routes import PluginController, settings_provider
 from core.reports.routes import ReportController
 from core.settings import Settings
 from core.storage.routes import FileController, serve_local_file
+from core.tenancy.pages import TenantPages
 from core.tenancy.routes import TenantController
 from core.web.admin_pages import AdminPages
 from core.web.console import ConsoleController
 from core.web.health import health, ready
 from core.web.metrics import PROMETHEUS, metrics
 from core.web.request_id import request_id_middleware
+from core.web.timeline import MemberTimelinePages
 
 
 class ConfigurationError(RuntimeError):
@@ -79,6 +85,12 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     EventController,
     ReportController,
     serve_local_file,
+    BranchPages,
+    TransferPages,
+    OrgLifePages,
+    UserPages,
+    TenantPages,
+    MemberTimelinePages,
 )
 
 

@@ -184,3 +184,191 @@ async def test_adding_a_member_in_the_browser(live_server: str, browser: Browser
     row = page.locator("table.data tbody tr", has_text="郑桂兰")
     assert "135****5678" in await row.inner_text()
     await shot(page, "member-ledger")
+
+
+# --- the pages of the core features and a programme's own page --------------------------------------------
+
+
+@pytest.fixture
+def live_server_with_album(pg_urls: dict[str, str]) -> Iterator[str]:
+    """Like ``live_server``, with the browser tests' own programme (老干部风采, a page and a member panel)."""
+    from core.platform import Platform
+    from tests.e2e import album_plugin
+
+    port = free_port()
+    settings = service_settings(pg_urls, public_url=f"http://127.0.0.1:{port}")
+    platform = Platform.from_settings(settings, extra_plugins=(album_plugin,))
+    app = create_app(settings, platform=platform)
+    app.on_shutdown.append(platform.close)  # closed in the server's own event loop
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    assert server.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def no_sideways_scroll(page: Page, width: int) -> None:
+    wide = await page.evaluate("document.scrollingElement.scrollWidth")
+    assert wide <= width, f"{page.url} is {wide}px wide on a {width}px screen"
+
+
+async def small_targets(page: Page) -> list[str]:
+    """Buttons, fields and button-like links smaller than 44 px (WCAG 2.5.5 target size, 适老化)."""
+    found: list[str] = await page.evaluate(
+        """[...document.querySelectorAll(
+             'button, select, input:not([type=hidden]):not([type=radio]), a.button, .menu a')]
+           .filter(e => e.offsetParent !== null)
+           .filter(e => e.getBoundingClientRect().height < 44)
+           .map(e => e.outerHTML.slice(0, 80))"""
+    )
+    return found
+
+
+async def test_the_core_pages_in_the_browser_with_screenshots(
+    live_server: str, browser: Browser, world: dict[str, Any], client: Any
+) -> None:
+    """Organisations, a member's record and edit form, transfers, organisation life, users and roles, units
+    below: each opens from the menu, shows its content, and has big targets and no sideways scrolling."""
+    from tests.test_console_pages import ledger
+
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    await sign_in(page, live_server, "xw-admin")
+    for label, heading, name in (
+        ("组织架构", "玄武区 · 组织架构", "branches"),
+        ("党员档案", "玄武区 · 党员档案", "members"),
+        ("组织关系转接", "玄武区 · 组织关系转接", "transfers"),
+        ("组织生活", "玄武区 · 组织生活", "orglife"),
+        ("用户与角色", "玄武区 · 用户与角色", "users"),
+        ("下级单位", "玄武区 · 下级单位", "tenants"),
+    ):
+        await page.click(f"nav.menu >> text={label}")
+        await page.wait_for_url(f"{live_server}/t/320102/{name}/**")
+        assert await page.locator("h1").inner_text() == heading
+        assert await page.locator("nav.menu a[aria-current=page]").inner_text() == label
+        assert await small_targets(page) == []
+        await no_sideways_scroll(page, 1280)
+        await shot(page, f"page-{name}")
+    # The organisation tree shows the committee; a branch is edited with an error kept beside its field.
+    await page.goto(f"{live_server}/t/320102/branches/")
+    assert "书记 王建国" in await page.locator(".org-tree").inner_text()
+    await page.click(f"a[href='/t/320102/branches/{ids['branch']}/edit']")
+    await page.fill("#f-founded_on", "2999-01-01")
+    await page.fill("#f-address", "梅园新村 12 号")
+    await page.fill("#f-name", "")
+    await page.click("button.primary")
+    assert "必填" in await page.locator("#e-name").inner_text()
+    assert await page.input_value("#f-address") == "梅园新村 12 号"
+    await shot(page, "branch-form-error")
+    # A member's record: masked until revealed with a reason, then the full phone once.
+    await page.goto(f"{live_server}/t/320102/members/")
+    await page.click("table.data >> text=王建国")
+    assert "139****5678" in await page.locator("#phone").inner_text()
+    await page.fill("#f-reason", "联系本人核对档案")
+    await page.click("text=查看完整信息")
+    assert await page.locator("#phone").inner_text() == "13912345678"
+    await shot(page, "member-record-revealed")
+    # Organisation life: record a Party lecture; the missing lecturer is pointed out, the title kept.
+    await page.goto(f"{live_server}/t/320102/orglife/new")
+    await page.select_option("#f-org_id", ids["branch"])
+    await page.select_option("#f-kind", "lecture")
+    await page.fill("#f-title", "学习贯彻党的二十届四中全会精神")
+    await page.click("button.primary")
+    assert "讲课人" in await page.locator("#e-lecturer").inner_text()
+    assert await page.input_value("#f-title") == "学习贯彻党的二十届四中全会精神"
+    await page.fill("#f-lecturer", "王建国")
+    await page.click("button.primary")
+    await page.wait_for_url(f"{live_server}/t/320102/orglife/*?saved=1")
+    await page.check(f"input[name='status-{ids['a']}'][value=present]")
+    await page.check(f"input[name='status-{ids['b']}'][value=excused]")
+    await page.fill(f"#reason-{ids['b']}", "住院治疗")
+    await page.click("text=保存出席登记")
+    await page.wait_for_url("**?saved=1")
+    assert "100%" in await page.locator(".figures").inner_text()
+    await shot(page, "meeting-attendance")
+
+
+async def test_a_programme_page_and_panel_appear_and_vanish(
+    live_server_with_album: str, browser: Browser, world: dict[str, Any], client: Any
+) -> None:
+    """Switched on, 老干部风采 adds a menu entry, its page and its panel on a member's timeline; switched off,
+    all three are gone (the page answers that the programme is not on here)."""
+    from tests.test_console_pages import ledger
+
+    base = live_server_with_album
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    page = await browser.new_page(locale="zh-CN")
+    await sign_in(page, base, "xw-admin")
+    timeline = f"{base}/t/320102/members/{ids['a']}/timeline"
+    await page.goto(timeline)
+    assert await page.locator("nav.menu >> text=风采展示").count() == 0
+    assert "入选国庆展" not in await page.locator("main").inner_text()
+    response = await page.goto(f"{base}/t/320102/album/gallery")
+    assert response is not None and response.status == 404
+    # The switch on the programmes page, as an administrator would do it.
+    await page.goto(f"{base}/t/320102/programmes")
+    card = page.locator(".cards li", has_text="老干部风采")
+    await card.locator("button[value=enabled]").click()
+    await page.wait_for_url("**changed=album")
+    await page.click("nav.menu >> text=风采展示")
+    await page.wait_for_url(f"{base}/t/320102/album/gallery/")
+    assert await page.locator("h1").inner_text() == "玄武区 · 风采展示"
+    await shot(page, "programme-page")
+    await page.goto(timeline)
+    main = await page.locator("main").inner_text()
+    assert "入选国庆展" in main and "展出作品" in main and "加入中国共产党" in main
+    # Merged by date with the core's entries: 2025 exhibition, 1990 prize, 1972 joining.
+    assert main.index("入选国庆展") < main.index("摄影作品获市级奖") < main.index("加入中国共产党")
+    await page.goto(f"{base}/t/320102/programmes")
+    await page.locator(".cards li", has_text="老干部风采").locator("button[value=disabled]").click()
+    await page.wait_for_url("**changed=album")
+    assert await page.locator("nav.menu >> text=风采展示").count() == 0
+    response = await page.goto(f"{base}/t/320102/album/gallery")
+    assert response is not None and response.status == 404
+    await page.goto(timeline)
+    assert "入选国庆展" not in await page.locator("main").inner_text()
+
+
+async def test_a_members_timeline_on_a_phone_in_large_text(
+    live_server_with_album: str, browser: Browser, world: dict[str, Any], client: Any
+) -> None:
+    """The member is over seventy: 360 px wide, 长辈版 on, one column, big type, big targets."""
+    from tests.test_console_pages import ledger
+
+    base = live_server_with_album
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, locale="zh-CN"
+    )
+    page = await context.new_page()
+    await sign_in(page, base, "xw-admin")
+    await page.goto(f"{base}/t/320102/programmes")  # the test server alone knows this programme
+    await page.locator(".cards li", has_text="老干部风采").locator("button[value=enabled]").click()
+    await page.wait_for_url("**changed=album")
+    async with page.expect_navigation():
+        await page.click("button[name=elder]")
+    await page.goto(f"{base}/t/320102/members/{ids['a']}/timeline")
+    assert await page.evaluate("document.body.classList.contains('elder')")
+    assert await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 22
+    entry = page.locator(".timeline .text").first
+    assert await entry.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 24
+    assert "展出作品" in await page.locator(".key-figures").inner_text()
+    await no_sideways_scroll(page, 360)
+    assert await small_targets(page) == []
+    await shot(page, "timeline-phone-large-text")
+    for path in ("branches/", "members/", f"members/{ids['a']}", "transfers/", "orglife/", "users/", "tenants/"):
+        await page.goto(f"{base}/t/320102/{path}")
+        await shot(page, "phone-" + path.strip("/").replace("/", "-").replace(ids["a"], "record"))
+        await no_sideways_scroll(page, 360)
+        assert await small_targets(page) == [], path
+    await shot(page, "tenants-phone-large-text")
+    await context.close()
