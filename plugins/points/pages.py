@@ -7,13 +7,13 @@ import datetime
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.identity.access import Acting, provide_acting
+from core.identity.access import Acting
 from core.orgs.models import Member
 from core.web.pages import render_page
 from plugins.points import ledger, service
@@ -34,7 +34,6 @@ async def _names(session: AsyncSession, ids: set[Any]) -> dict[Any, str]:
 class PointsPages(Controller):
     path = "/"
     include_in_schema = False
-    dependencies = {"acting": Provide(provide_acting, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/ledger", opt=READ)
     async def ledger_page(

@@ -105,7 +105,12 @@ class PointsController(Controller):
         )
         return [_out(CycleOut, r) for r in rows.scalars()]
 
-    @post("/cycles/{year:int}/close", opt=MANAGE, summary="Close (freeze) a year: results, stars, carry or reset")
+    @post(
+        "/cycles/{year:int}/close",
+        opt=MANAGE,
+        status_code=200,
+        summary="Close (freeze) a year: results, stars, carry or reset",
+    )
     async def close_year(
         self,
         request: Request[Any, Any, Any],
@@ -191,7 +196,12 @@ class PointsController(Controller):
         )
         return _out(ProposalOut, proposal)
 
-    @post("/proposals/{proposal_id:uuid}/approve", opt=APPROVE, summary="Approve a proposal (not one's own)")
+    @post(
+        "/proposals/{proposal_id:uuid}/approve",
+        opt=APPROVE,
+        status_code=200,
+        summary="Approve a proposal (not one's own)",
+    )
     async def approve(
         self,
         request: Request[Any, Any, Any],
@@ -205,7 +215,12 @@ class PointsController(Controller):
         )
         return _out(ProposalOut, proposal)
 
-    @post("/proposals/{proposal_id:uuid}/reject", opt=APPROVE, summary="Reject a proposal (not one's own)")
+    @post(
+        "/proposals/{proposal_id:uuid}/reject",
+        opt=APPROVE,
+        status_code=200,
+        summary="Reject a proposal (not one's own)",
+    )
     async def reject(
         self,
         request: Request[Any, Any, Any],
@@ -308,7 +323,12 @@ class PointsController(Controller):
             query = query.where(Objection.status == status)
         return [_out(ObjectionOut, r) for r in (await db_session.execute(query)).scalars()]
 
-    @post("/objections/{objection_id:uuid}/steps", opt=MANAGE, summary="Investigate, answer or file an objection")
+    @post(
+        "/objections/{objection_id:uuid}/steps",
+        opt=MANAGE,
+        status_code=200,
+        summary="Investigate, answer or file an objection",
+    )
     async def objection_step(
         self,
         request: Request[Any, Any, Any],
@@ -379,7 +399,12 @@ class PointsController(Controller):
         )
         return Response(_out(RedemptionOut, redemption), status_code=201 if created else 200)
 
-    @post("/timebank/redemptions/{redemption_id:uuid}/cancel", opt=REDEEM, summary="Cancel: coins and stock return")
+    @post(
+        "/timebank/redemptions/{redemption_id:uuid}/cancel",
+        opt=REDEEM,
+        status_code=200,
+        summary="Cancel: coins and stock return",
+    )
     async def cancel(
         self,
         request: Request[Any, Any, Any],
@@ -452,7 +477,12 @@ class PointsController(Controller):
         rows = await timebank.pending_for(db_session, _scope_ids(acting))
         return [_out(ClearingOut, r) for r in rows]
 
-    @post("/timebank/incoming/{clearing_id:uuid}/receive", opt=REDEEM, summary="Receive coins sent from another county")
+    @post(
+        "/timebank/incoming/{clearing_id:uuid}/receive",
+        opt=REDEEM,
+        status_code=200,
+        summary="Receive coins sent from another county",
+    )
     async def receive(
         self,
         request: Request[Any, Any, Any],

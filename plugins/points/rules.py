@@ -13,7 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Period = Literal["month", "quarter", "year"]
 
@@ -120,13 +121,18 @@ class PointsSettings(BaseModel):
         seen: set[str] = set()
         for rule in self.rules:
             if rule.category not in codes:
-                raise ValueError(f"积分项目“{rule.name_zh}”的方面 {rule.category} 不存在")
+                raise PydanticCustomError("points_rules", f"积分项目“{rule.name_zh}”的方面 {rule.category} 不存在")
             if rule.code in seen:
-                raise ValueError(f"积分项目编号 {rule.code} 重复")
+                raise PydanticCustomError("points_rules", f"积分项目编号 {rule.code} 重复")
             seen.add(rule.code)
-        if list(self.star_thresholds) != sorted(self.star_thresholds):
-            raise ValueError("星级分数线须从低到高排列")
         return self
+
+    @field_validator("star_thresholds")
+    @classmethod
+    def _ascending(cls, value: list[Decimal]) -> list[Decimal]:
+        if list(value) != sorted(value):
+            raise PydanticCustomError("points_rules", "星级分数线须从低到高排列")
+        return value
 
     def rule(self, code: str) -> Rule | None:
         return next((r for r in self.rules if r.code == code), None)
