@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import io
+import re
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+from litestar import Litestar
 from sqlalchemy import func, select
 
 import plugins.points as points_plugin
@@ -759,3 +761,77 @@ async def test_member_panel_pages_exports_and_demo(
     assert [i["path"] for i in nav if i["plugin"] == "points"] == [
         "points/ledger", "points/proposals", "points/ranking", "points/timebank",
     ]  # fmt: skip
+
+
+# --- isolation ---------------------------------------------------------------------------------------------------
+
+
+async def test_county_b_never_sees_or_changes_county_a(
+    pg_app: Litestar, client: httpx.AsyncClient, pg_platform: Platform, xuanwu: dict[str, Any]
+) -> None:
+    """Every route of the plugin with county A's real objects: B is refused in A, and A's ids are unknown in B."""
+    qh = await token(client, "qh-admin")
+    await enable(client, qh, QINHUAI)
+    await grant(pg_platform, "qh-admin", QINHUAI, "points_officer")
+    admin = xuanwu["admin"]
+    member = await make_member(client, admin, XUANWU, xuanwu["branch"], "王建国")
+    await give_hours(client, xuanwu, member, 10)
+    entry = (await client.get(url(XUANWU, "/entries"), headers=admin)).json()["items"][0]
+    proposal = (await client.get(url(XUANWU, "/proposals"), headers=admin)).json()["items"][0]
+    item = (await client.post(url(XUANWU, "/timebank/items"), headers=admin,
+                              json={"name": "老花镜", "kind": "goods", "price": 20, "stock": 5})).json()  # fmt: skip
+    redemption = (await client.post(url(XUANWU, "/timebank/redemptions"), headers=admin,
+                                    json={"item_id": item["id"], "member_id": member,
+                                          "idempotency_key": "iso-0001"})).json()  # fmt: skip
+    clearing = (await client.post(url(XUANWU, "/timebank/exchanges"), headers=admin,
+                                  json={"member_id": member, "to_tenant_code": "321181", "coins": 10,
+                                        "idempotency_key": "iso-0002"})).json()  # fmt: skip
+    publication_ = (await client.post(url(XUANWU, "/publications"), headers=admin,
+                                      json={"year": last_year(), "quarter": 4})).json()  # fmt: skip
+    objection = (await client.post(url(XUANWU, f"/publications/{publication_['id']}/objections"), headers=admin,
+                                   json={"member_id": member, "text": "分数有误"})).json()  # fmt: skip
+    ids = {
+        "entry_id": entry["id"], "proposal_id": proposal["id"], "item_id": item["id"],
+        "redemption_id": redemption["id"], "clearing_id": clearing["id"], "publication_id": publication_["id"],
+        "objection_id": objection["id"], "member_id": member,
+    }  # fmt: skip
+    bodies: dict[str, Any] = {
+        "/entries/{entry_id:uuid}/reverse": {"reason": "试探"},
+        "/proposals/{proposal_id:uuid}/approve": {},
+        "/proposals/{proposal_id:uuid}/reject": {},
+        "/publications/{publication_id:uuid}/objections": {"member_id": member, "text": "试探"},
+        "/objections/{objection_id:uuid}/steps": {"to": "investigating", "note": "试探"},
+        "/timebank/items/{item_id:uuid}": {"price": 1},
+        "/timebank/redemptions/{redemption_id:uuid}/cancel": {},
+    }
+    prefix = "/api/v1/t/{tenant_code:str}/points"
+    handlers = [
+        (method, route.path.removeprefix(prefix))
+        for route in pg_app.routes
+        if route.path.startswith(prefix)
+        for handler in getattr(route, "route_handlers", [])
+        for method in sorted(handler.http_methods)
+        if method not in {"HEAD", "OPTIONS"}
+    ]
+    assert len(handlers) >= 30
+    probed = 0
+    for method, path in handlers:
+        body = bodies.get(path, {}) if method in {"POST", "PATCH"} else None
+        filled = re.sub(r"\{(\w+):uuid\}", lambda m: ids[m.group(1)], path).replace("{year:int}", str(last_year()))
+        response = await client.request(method, url(XUANWU, filled), headers=qh, json=body)
+        assert response.status_code == 403, f"{method} {path}: {response.status_code} {response.text}"
+        if ":uuid}" in path:
+            response = await client.request(method, url(QINHUAI, filled), headers=qh, json=body)
+            assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text}"
+            assert response.json()["error"]["code"].startswith("points."), response.text
+            probed += 1
+    assert probed >= 10
+    # B's lists are empty of A, and A's objects are untouched.
+    for path in ("/entries", "/proposals", "/timebank/redemptions", "/timebank/coins"):
+        assert (await client.get(url(QINHUAI, path), headers=qh)).json()["total"] == 0
+    assert (await client.get(url(QINHUAI, "/timebank/incoming"), headers=qh)).json() == []
+    b_items = (await client.get(url(QINHUAI, "/timebank/items"), headers=qh)).json()
+    assert item["id"] not in {i["id"] for i in b_items}
+    mine = (await client.get(url(XUANWU, f"/members/{member}"), headers=admin)).json()
+    assert mine["points"] == "5.00" and mine["coins"]["balance"] == 100 - 20 - 10
+    assert (await client.get(url(XUANWU, "/proposals?status=approved"), headers=admin)).json()["total"] == 1
