@@ -835,3 +835,48 @@ async def test_county_b_never_sees_or_changes_county_a(
     mine = (await client.get(url(XUANWU, f"/members/{member}"), headers=admin)).json()
     assert mine["points"] == "5.00" and mine["coins"]["balance"] == 100 - 20 - 10
     assert (await client.get(url(XUANWU, "/proposals?status=approved"), headers=admin)).json()["total"] == 1
+
+
+async def test_console_forms_for_secretaries_and_admins(
+    client: httpx.AsyncClient, pg_platform: Platform, xuanwu: dict[str, Any]
+) -> None:
+    member = await make_member(client, xuanwu["admin"], XUANWU, xuanwu["branch"], "陈桂兰")
+    page = f"/t/{XUANWU}/points"
+    form = {"member_id": member, "rule_code": "volunteer_hour", "on_date": TODAY.isoformat(), "hours": "6",
+            "reason": "社区助老志愿服务", "proxy": "1", "proxy_reason": "本人不使用智能手机"}  # fmt: skip
+    missing_consent = await client.post(f"{page}/proposals", headers=xuanwu["secretary"], data=form)
+    assert missing_consent.status_code == 409 and "本人同意的方式" in missing_consent.text
+    assert "社区助老志愿服务" in missing_consent.text  # what was typed is kept
+    done = await client.post(f"{page}/proposals", headers=xuanwu["secretary"], data={**form, "consent": "本人签字同意"})
+    assert done.status_code == 200 and "等待单位管理员审核" in done.text
+    proposal = (await client.get(url(XUANWU, "/proposals"), headers=xuanwu["admin"])).json()["items"][0]
+    listing = await client.get(f"{page}/proposals", headers=xuanwu["admin"])
+    assert f"/proposals/{proposal['id']}/approve" in listing.text
+    approved = await client.post(f"{page}/proposals/{proposal['id']}/approve", headers=xuanwu["admin"], data={})
+    assert approved.status_code == 200 and "积分已记入台账" in approved.text
+
+    item = (await client.get(url(XUANWU, "/timebank/items"), headers=xuanwu["admin"])).json()
+    haircut = next(i for i in item if i["name"] == "上门理发")
+    bank = await client.get(f"{page}/timebank", headers=xuanwu["secretary"])
+    key = re.search(r'name="key" value="([^"]+)"', bank.text)
+    assert key is not None
+    sale = {"member_id": member, "item_id": haircut["id"], "key": key.group(1), "quantity": "1"}
+    first = await client.post(f"{page}/timebank/redeem", headers=xuanwu["secretary"], data=sale)
+    assert first.status_code == 200 and "兑换成功，扣除 30 币" in first.text
+    double = await client.post(f"{page}/timebank/redeem", headers=xuanwu["secretary"], data=sale)
+    assert double.status_code == 200 and "没有重复扣币" in double.text
+    too_many = await client.post(
+        f"{page}/timebank/redeem", headers=xuanwu["secretary"], data={**sale, "key": str(uuid.uuid4()), "quantity": "5"}
+    )
+    assert too_many.status_code == 409 and "时间币余额不足" in too_many.text
+
+    mine = await client.get(f"{page}/members/{member}", headers=xuanwu["secretary"])
+    assert mine.status_code == 200
+    assert "【代录】" in mine.text and "本人签字同意" in mine.text and "30" in mine.text
+    bad_item = await client.post(
+        f"{page}/timebank/items",
+        headers=xuanwu["admin"],
+        data={"name": "老年大学课程", "kind": "service", "price": "0"},
+    )
+    assert bad_item.status_code == 409
+    assert (await client.get(f"{page}/members/{uuid.uuid4()}", headers=xuanwu["admin"])).status_code == 404
