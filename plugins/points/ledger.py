@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
-from core.errors import ErrorSpec
+from core.errors import AppError, ErrorSpec
 from core.events.types import DomainEvent
 from core.orgs.models import Member, Organization
 from core.reports.facts import Fact, record
@@ -423,11 +423,9 @@ async def credit_event(session: AsyncSession, settings: PointsSettings, event: D
     for member_id, hours, role in _credits(event):
         try:
             member = await get_member(session, uuid.UUID(member_id), event.tenant_id)
-        except (ValueError, Exception) as exc:  # unknown member: nothing to credit here
-            if getattr(exc, "code", None) == "points.member_not_found" or isinstance(exc, ValueError):
-                log.warning("points: %s names member %s unknown in tenant %s", event.name, member_id, event.tenant_id)
-                continue
-            raise
+        except (AppError, ValueError):  # not a member of this tenant (or not an id): nothing to credit here
+            log.warning("points: %s names member %s unknown in tenant %s", event.name, member_id, event.tenant_id)
+            continue
         for rule in rules:
             if rule.roles and role not in rule.roles:
                 continue
