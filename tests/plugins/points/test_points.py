@@ -495,6 +495,8 @@ async def test_fifty_concurrent_redemptions_of_the_last_three_items(
     async with pg_platform.database.session(TenantScope.system()) as session:
         left = (await session.execute(select(CatalogueItem.stock).where(CatalogueItem.id == second_id))).scalar_one()
     assert left == 9
+    # Close the pool's connections now, before the next test's TRUNCATE (nothing of ours may linger on them).
+    await pg_platform.database.engine.dispose()
 
 
 async def test_redemption_cancellation_balance_cap_donation_and_no_negative_balance(
