@@ -45,7 +45,7 @@ async def gather(session: AsyncSession, tree: TenantTree, case: Case, *, with_fi
                     CaseMediator.tenant_id == case.tenant_id, CaseMediator.case_id == case.id
                 )
             )
-        ).tuples()
+        ).all()
     )
     mediators: list[tuple[Mediator, str]] = [
         (m, n) for m, n in await service.mediators_of(session, [case.room_id]) if m.id in linked

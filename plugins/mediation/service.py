@@ -911,7 +911,7 @@ async def recount(session: AsyncSession, tenant_id: int) -> list[Fact]:
                 .where(Party.tenant_id == tenant_id, Party.kind == "person")
                 .group_by(Party.case_id)
             )
-        ).tuples()
+        ).all()
     )
     for case in (await session.execute(select(Case).where(Case.tenant_id == tenant_id))).scalars():
         out += metrics.case_facts(case, rooms[case.room_id].kind, int(persons.get(case.id, 0)))
