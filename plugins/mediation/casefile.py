@@ -38,15 +38,12 @@ async def gather(session: AsyncSession, tree: TenantTree, case: Case, *, with_fi
             .order_by(Party.side, Party.created_at, Party.id)
         )
     ).scalars()
-    linked = dict(
-        (
-            await session.execute(
-                select(CaseMediator.mediator_id, CaseMediator.lead).where(
-                    CaseMediator.tenant_id == case.tenant_id, CaseMediator.case_id == case.id
-                )
-            )
-        ).all()
+    links = await session.execute(
+        select(CaseMediator.mediator_id, CaseMediator.lead).where(
+            CaseMediator.tenant_id == case.tenant_id, CaseMediator.case_id == case.id
+        )
     )
+    linked = {mediator_id: lead for mediator_id, lead in links.tuples()}  # noqa: C416 - dict(result) reads it as a mapping
     mediators: list[tuple[Mediator, str]] = [
         (m, n) for m, n in await service.mediators_of(session, [case.room_id]) if m.id in linked
     ]

@@ -904,15 +904,12 @@ async def recount(session: AsyncSession, tenant_id: int) -> list[Fact]:
         out += metrics.room_facts(room)
     for mediator in (await session.execute(select(Mediator).where(Mediator.tenant_id == tenant_id))).scalars():
         out += metrics.mediator_facts(mediator)
-    persons = dict(
-        (
-            await session.execute(
-                select(Party.case_id, func.count())
-                .where(Party.tenant_id == tenant_id, Party.kind == "person")
-                .group_by(Party.case_id)
-            )
-        ).all()
+    counted = await session.execute(
+        select(Party.case_id, func.count())
+        .where(Party.tenant_id == tenant_id, Party.kind == "person")
+        .group_by(Party.case_id)
     )
+    persons = {case_id: n for case_id, n in counted.tuples()}  # noqa: C416 - dict(result) reads it as a mapping
     for case in (await session.execute(select(Case).where(Case.tenant_id == tenant_id))).scalars():
         out += metrics.case_facts(case, rooms[case.room_id].kind, int(persons.get(case.id, 0)))
     return out
