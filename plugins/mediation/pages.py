@@ -22,11 +22,12 @@ PLUGIN = "mediation"
 
 
 def _labels() -> dict[str, Any]:
+    """Names of statuses, steps, types and room kinds as (Chinese, English); the templates pick by language."""
     return {
-        "status_zh": service.STATUS_ZH,
-        "action_zh": service.ACTION_ZH,
-        "type_zh": {k: v[0] for k, v in metrics.TYPE_ZH.items()},
-        "room_kind_zh": {k: v[0] for k, v in metrics.ROOM_KIND_ZH.items()},
+        "status_label": {k: (v, service.STATUS_EN[k]) for k, v in service.STATUS_ZH.items()},
+        "action_label": {k: (v, service.ACTION_EN[k]) for k, v in service.ACTION_ZH.items()},
+        "type_label": {k: (zh, en.capitalize()) for k, (zh, en) in metrics.TYPE_ZH.items()},
+        "room_kind_label": {k: (zh, en.capitalize()) for k, (zh, en) in metrics.ROOM_KIND_ZH.items()},
     }
 
 

@@ -336,6 +336,7 @@ class TemplateOut(BaseModel):
 class FigureRow(BaseModel):
     key: str
     label: str = ""
+    label_en: str = ""
     received: float
     settled: float
     concluded: float

@@ -125,6 +125,32 @@ ACTION_ZH = {
     "void": "作废",
     "undo": "撤销上一步",
 }
+STATUS_EN = {
+    "intake": "Received",
+    "investigating": "Investigating",
+    "mediating": "Mediating",
+    "settled": "Settled",
+    "failed": "Not settled",
+    "referred": "Referred",
+    "performing": "Being performed",
+    "followed_up": "Followed up",
+    "voided": "Voided",
+}
+ACTION_EN = {
+    "intake": "Received",
+    "investigate": "Investigation started",
+    "mediate": "Mediation started",
+    "settle": "Settled",
+    "fail": "Not settled",
+    "refer": "Referred",
+    "perform": "Performance recorded",
+    "follow_up": "Followed up",
+    "confirm": "Judicial confirmation",
+    "record": "Record",
+    "extend": "Time limit extended",
+    "void": "Voided",
+    "undo": "Previous step undone",
+}
 #: action → (statuses it may start from, the status it leads to; None = unchanged)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "investigate": (frozenset({"intake"}), "investigating"),

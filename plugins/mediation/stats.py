@@ -39,13 +39,14 @@ async def sums(
     return {metric: float(value or 0) for metric, value in rows.tuples()}
 
 
-def _row(figures: dict[str, float], key: str, suffix: str, label: str = "") -> FigureRow:
+def _row(figures: dict[str, float], key: str, suffix: str, label: tuple[str, str] = ("", "")) -> FigureRow:
     received = figures.get(metrics.RECEIVED + suffix, 0.0)
     settled = figures.get(metrics.SETTLED + suffix, 0.0)
     concluded = figures.get(metrics.CONCLUDED + suffix, 0.0)
     return FigureRow(
         key=key,
-        label=label,
+        label=label[0],
+        label_en=label[1][:1].upper() + label[1][1:],
         received=received,
         settled=settled,
         concluded=concluded,
@@ -71,6 +72,7 @@ async def by_room(session: AsyncSession, since: datetime.date, until: datetime.d
             FigureRow(
                 key=str(room_id),
                 label=str(name),
+                label_en=str(name),
                 received=r,
                 settled=s,
                 concluded=c,
@@ -105,8 +107,8 @@ async def figures(
         people_served=figures.get(metrics.PEOPLE_SERVED, 0.0),
         cases_followed_up=figures.get(metrics.FOLLOWED_UP, 0.0),
         average_days_to_settle=_rate(days, total.settled, 1),
-        by_type=[_row(figures, t, f".{t}", metrics.TYPE_ZH[t][0]) for t in CASE_TYPES],
-        by_room_kind=[_row(figures, k, f".room_{k}", metrics.ROOM_KIND_ZH[k][0]) for k in ROOM_KINDS],
+        by_type=[_row(figures, t, f".{t}", metrics.TYPE_ZH[t]) for t in CASE_TYPES],
+        by_room_kind=[_row(figures, k, f".room_{k}", metrics.ROOM_KIND_ZH[k]) for k in ROOM_KINDS],
         by_room=await by_room(session, since, until),
         open_cases=counts["open"],
         overdue_cases=counts["overdue"],

@@ -342,6 +342,9 @@ async def test_time_limit_warnings_and_extension(
     assert "即将到期" in page.text and soon.json()["number"] in page.text
     detail = await client.get(f"/t/{XUANWU}/mediation/cases/{late['id']}", headers=admin)
     assert detail.status_code == 200 and "3201**********1229" in detail.text and "320102195503151229" not in detail.text
+    english = await client.get(f"/t/{XUANWU}/mediation/cases?lang=en", headers=admin)
+    assert english.status_code == 200 and "Due soon: days left" in english.text and "Received" in english.text
+    assert "Neighbour disputes" in english.text and "邻里纠纷" not in english.text
     for path in ("rooms", "stats"):
         shown = await client.get(f"/t/{XUANWU}/mediation/{path}", headers=admin)
         assert shown.status_code == 200, shown.text
