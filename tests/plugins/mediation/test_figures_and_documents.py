@@ -10,17 +10,20 @@ from typing import Any
 
 import httpx
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import plugins.mediation as mediation
 from core.db.scope import TenantScope
 from core.events.models import OutboxEvent
+from core.orgs.demo import seed_ledger_demo
 from core.platform import Platform
 from core.plugin_host import PluginContext
 from core.reports.facts import month_of
 from core.reports.models import ReportSum
 from core.tenancy.tree import load_tree
 from plugins.mediation.documents import make_default_template
+from plugins.mediation.models import Case, Mediator, Room
+from tests.support import token
 
 from .conftest import AGREEMENT, TODAY, XUANWU, case_body, url
 from .test_workflow import _docx_text, _key
@@ -246,3 +249,24 @@ async def test_tenant_replaces_the_agreement_template(
     again = await client.post(url(XUANWU, f"/cases/{case['id']}/agreement"), headers=admin)
     text = _docx_text(await pg_platform.storage.get(await _key(pg_platform, again.json()["id"])))
     assert "自定义模板" not in text and "人民调解协议书" in text
+
+
+async def test_demo_data_is_idempotent_and_its_figures_hold(
+    client: httpx.AsyncClient, pg_platform: Platform, world: dict[str, Any]
+) -> None:
+    admin = await token(client, "xw-admin")
+    response = await client.put("/api/v1/t/320102/plugins/mediation", headers=admin, json={"state": "enabled"})
+    assert response.status_code == 200
+    tenant_id = world["ids"][XUANWU]
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        await seed_ledger_demo(session, await load_tree(session))  # the county's ledger, for the mediators
+    for _ in range(2):
+        async with pg_platform.database.session(TenantScope.system()) as session:
+            tree = await load_tree(session)
+            await mediation.demo_data(PluginContext("mediation", tree.nodes[tenant_id], tree, session, {}))
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        rooms = (await session.execute(select(func.count()).select_from(Room))).scalar_one()
+        cases = (await session.execute(select(func.count()).select_from(Case))).scalar_one()
+        mediators = (await session.execute(select(func.count()).select_from(Mediator))).scalar_one()
+    assert (rooms, cases, mediators) == (2, 12, 4)
+    assert await _aggregates(pg_platform, tenant_id) == await _recount(pg_platform, tenant_id)
