@@ -216,7 +216,7 @@ class MediationController(Controller):
         data: JSONBody[CaseUpdate],
     ) -> CaseOut:
         settings = tenant_settings(plugin_settings)
-        case = await service.get_case(db_session, _viewer(request, acting), case_id)
+        case = await service.get_case(db_session, _viewer(request, acting), case_id, lock=True)
         await service.update_case(db_session, case, data, settings)
         return await service.case_detail(db_session, case, settings)
 
@@ -236,7 +236,7 @@ class MediationController(Controller):
         case_id: FromPath[uuid.UUID],
         data: JSONBody[StepIn],
     ) -> StepOut:
-        case = await service.get_case(db_session, _viewer(request, acting), case_id)
+        case = await service.get_case(db_session, _viewer(request, acting), case_id, lock=True)
         step = await service.take_step(db_session, case, data, _actor(request), tenant_settings(plugin_settings))
         return service.step_out(step)
 
@@ -249,7 +249,7 @@ class MediationController(Controller):
         case_id: FromPath[uuid.UUID],
         data: JSONBody[PartyIn],
     ) -> PartyOut:
-        case = await service.get_case(db_session, _viewer(request, acting), case_id)
+        case = await service.get_case(db_session, _viewer(request, acting), case_id, lock=True)
         return service.party_out(await service.add_party(db_session, case, data))
 
     @post(
@@ -286,7 +286,7 @@ class MediationController(Controller):
         data: JSONBody[MediatorsAssign],
     ) -> CaseOut:
         settings = tenant_settings(plugin_settings)
-        case = await service.get_case(db_session, _viewer(request, acting), case_id)
+        case = await service.get_case(db_session, _viewer(request, acting), case_id, lock=True)
         await service.assign_mediators(db_session, case, data)
         return await service.case_detail(db_session, case, settings)
 

@@ -536,9 +536,17 @@ async def create_case(session: AsyncSession, data: CaseCreate, actor: str, setti
     return case
 
 
-async def get_case(session: AsyncSession, viewer: Viewer, case_id: uuid.UUID) -> Case:
-    """The case if it is in scope *and* the viewer may see it; "not found" otherwise (no hint it exists)."""
-    case = (await session.execute(select(Case).where(Case.id == case_id))).scalar_one_or_none()
+async def get_case(session: AsyncSession, viewer: Viewer, case_id: uuid.UUID, *, lock: bool = False) -> Case:
+    """The case if it is in scope *and* the viewer may see it; "not found" otherwise (no hint it exists).
+
+    ``lock`` (for writes) holds the case's row until the transaction ends, so two steps taken at once on the
+    same case run one after the other: the second sees the first's status (no double settlement, no double
+    count in the figures).
+    """
+    query = select(Case).where(Case.id == case_id)
+    if lock:
+        query = query.with_for_update()
+    case = (await session.execute(query)).scalar_one_or_none()
     if case is None or not await can_see(session, viewer, case):
         raise CASE_NOT_FOUND.error(field="case_id")
     return case

@@ -428,3 +428,46 @@ def _docx_text(content: bytes) -> str:
         for row in table.rows:
             lines.extend(cell.text for cell in row.cells)
     return "\n".join(lines)
+
+
+async def test_concurrent_steps_and_intakes(
+    client: httpx.AsyncClient, pg_platform: Platform, xuanwu: dict[str, Any]
+) -> None:
+    """Requests running at once on separate connections: one settlement wins, numbers never repeat."""
+    import asyncio
+
+    from core.reports.models import ReportSum
+
+    admin = xuanwu["admin"]
+    intakes = await asyncio.gather(
+        *(client.post(url(XUANWU, "/cases"), headers=admin, json=case_body(xuanwu["room_a"])) for _ in range(4))
+    )
+    assert [r.status_code for r in intakes] == [201] * 4, [r.text for r in intakes]
+    numbers = {r.json()["number"] for r in intakes}
+    assert numbers == {f"（{TODAY.year}）调字第{n}号" for n in range(1, 5)}
+
+    case_id = intakes[0].json()["id"]
+    await _step(client, admin, case_id, action="mediate")
+    results = await asyncio.gather(
+        *(
+            client.post(
+                url(XUANWU, f"/cases/{case_id}/steps"), headers=admin, json={"action": "settle", "agreement": AGREEMENT}
+            )
+            for _ in range(3)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [201, 409, 409], [r.text for r in results]
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        settled = (
+            await session.execute(
+                select(ReportSum.value).where(
+                    ReportSum.tenant_id == xuanwu["tenant_id"], ReportSum.metric == "mediation.cases_settled"
+                )
+            )
+        ).scalar_one()
+        events = (
+            (await session.execute(select(OutboxEvent).where(OutboxEvent.name == "mediation.case_settled")))
+            .scalars()
+            .all()
+        )
+    assert float(settled) == 1 and len(events) == 1
