@@ -11,14 +11,15 @@ import datetime
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.access import Acting, platform_of, provide_acting
-from plugins.mediation import casefile, documents, files, service, stats
+from core.storage.base import content_disposition
+from plugins.mediation import casefile, documents, export, files, service, stats
 from plugins.mediation.documents import DOCX_TYPE
 from plugins.mediation.models import ATTACHMENT_KINDS
 from plugins.mediation.schemas import (
@@ -173,6 +174,41 @@ class MediationController(Controller):
             page_size=page_size,
         )
         return CasePage(items=[service.summary(r, settings) for r in rows], total=total)
+
+    @get(
+        "/cases/export",
+        opt=CASE_READ,
+        summary="The case register as Excel (调解案件登记台账; names only, no ID numbers)",
+    )
+    async def export_cases(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        plugin_settings: NamedDependency[dict[str, Any]],
+        status: FromQuery[str | None] = None,
+        case_type: FromQuery[CaseType | None] = None,
+        overdue: FromQuery[bool | None] = None,
+    ) -> Response[bytes]:
+        settings = tenant_settings(plugin_settings)
+        rows, _ = await service.list_cases(
+            db_session,
+            _viewer(request, acting),
+            acting.tenant.id,
+            settings,
+            status=status,
+            case_type=case_type,
+            overdue=overdue,
+            page=1,
+            page_size=export.MAX_ROWS,
+        )
+        data = await export.workbook(db_session, rows, settings)
+        name = f"调解案件登记台账-{acting.tenant.code}-{datetime.date.today().isoformat()}.xlsx"
+        return Response(
+            data,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"},
+        )
 
     @post(
         "/cases", opt=CASE_WRITE, summary="受理: receive a case (parties, mediators, notice of rights)", status_code=201

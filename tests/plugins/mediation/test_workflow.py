@@ -207,6 +207,21 @@ async def test_case_from_intake_to_follow_up(
             ("mediation_case", "tiao-a"),
             ("mediation_case", "tiao-a"),
         ]
+        # Each step is timed and in the audit trail (who, when, what).
+        audited = (
+            (
+                await session.execute(
+                    select(AuditEntry.actor_name).where(
+                        AuditEntry.entity_type == "mediation_step", AuditEntry.action == "create"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    detail = (await client.get(url(XUANWU, f"/cases/{case_id}"), headers=mediator)).json()
+    assert len(audited) == len(detail["steps"]) == 9 and set(audited) == {"tiao-a"}
+    assert all(s["recorded_at"] and s["occurred_on"] for s in detail["steps"])
     assert await pg_platform.dispatcher.run_once() >= 0
 
     stats = (await client.get(url(XUANWU, "/stats"), headers=mediator)).json()
@@ -240,6 +255,22 @@ async def test_visible_only_to_the_rooms_mediators_and_tenant_admins(
     # Nor may B receive a case into room A.
     into_a = await client.post(url(XUANWU, "/cases"), headers=mediator_b, json=case_body(xuanwu["room_a"]))
     assert into_a.status_code == 404
+
+    # The Excel register follows the same rule, and carries names but no ID numbers or phones.
+    from openpyxl import load_workbook
+
+    sheet_a = load_workbook(
+        io.BytesIO((await client.get(url(XUANWU, "/cases/export"), headers=mediator_a)).content)
+    ).active
+    sheet_b = load_workbook(
+        io.BytesIO((await client.get(url(XUANWU, "/cases/export"), headers=mediator_b)).content)
+    ).active
+    assert sheet_a is not None and sheet_b is not None
+    rows_a = [[c.value for c in row] for row in sheet_a.iter_rows()]
+    assert rows_a[0][:3] == ["案号", "调解室", "纠纷类型"] and len(rows_a) == 2 and sheet_b.max_row == 1
+    assert rows_a[1][0] == created.json()["number"] and rows_a[1][5] == "张桂英、刘志刚"
+    flat = " ".join(str(v) for v in rows_a[1])
+    assert "320102195503151229" not in flat and "13812345678" not in flat
 
     # A mediation manager who is not a tenant administrator and mediates in no room sees no case.
     await new_user(pg_platform, "xw-manager", XUANWU, "mediation_manager")
