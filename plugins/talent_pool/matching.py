@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -106,7 +107,8 @@ _init_lock = threading.Lock()
 @functools.cache
 def _jieba() -> Any:
     """Import jieba and load its dictionary once per process (lazily: the first matching request pays ~1 s)."""
-    with _init_lock:
+    with _init_lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # jieba's regexes predate Python 3.12's escapes
         import jieba
 
         jieba.setLogLevel(60)
