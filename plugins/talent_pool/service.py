@@ -879,11 +879,13 @@ async def emit_for_expert(session: AsyncSession, assignment: Assignment, name: s
         await emit(session, tenant_id=tenant_id, name=name, payload=payload, source=PLUGIN_NAME)
         return
     await session.flush()
-    set_scope(sync, TenantScope(read=scope.read, write=scope.write | {tenant_id}, everything=scope.everything))
+    widened = TenantScope(read=scope.read, write=scope.write | {tenant_id}, everything=scope.everything)
+    # set_scope rewrites the transaction's PostgreSQL settings at once: run it where the session may do IO.
+    await session.run_sync(lambda s: set_scope(s, widened))
     try:
         await emit(session, tenant_id=tenant_id, name=name, payload=payload, source=PLUGIN_NAME)
     finally:
-        set_scope(sync, scope)
+        await session.run_sync(lambda s: set_scope(s, scope))
 
 
 async def record_service(

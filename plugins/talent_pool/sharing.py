@@ -6,7 +6,8 @@ of sibling counties — but nothing else of them. This module is the only code t
 
 * :func:`shared_tenants` decides which tenants' pools are open to the acting tenant. Both sides must agree: the
   acting tenant's effective ``share_within`` names a group (its city, or the province), and each other tenant of
-  that group is included only if the plugin is active there and *its own* effective ``share_within`` opens it to a
+  that group (county-level tenants only: the pools of the counties, not the bureaus above them) is included
+  only if the plugin is active there and *its own* effective ``share_within`` opens it to a
   group containing the acting tenant. A county that closes its pool is never read; another city's county is
   never in a city group.
 * :func:`read_shared_experts` opens a separate, read-only session whose scope is exactly those tenants
@@ -94,7 +95,7 @@ async def shared_tenants(
     ids: list[int] = []
     found: dict[int, TalentPoolSettings] = {}
     for node in tree.walk(root.id):
-        if node.id in inside or not node.is_active:
+        if node.id in inside or not node.is_active or node.level != TenantLevel.COUNTY:
             continue
         if not effective_in(platform.plugins, tree, snapshot, node.id)[PLUGIN].active:
             continue
