@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.identity.roles import Role
-from core.plugin_host import Aggregation, MemberPanel, MetricSpec, PluginContext, PluginInfo, hookimpl
+from core.plugin_host import Aggregation, MemberPanel, MetricSpec, NavItem, PluginContext, PluginInfo, hookimpl
 from core.reports.facts import Fact
 from plugins.talent_pool import demo, panel, service
 from plugins.talent_pool.models import MODELS
+from plugins.talent_pool.pages import TalentPoolPages
 from plugins.talent_pool.routes import TalentPoolController
 from plugins.talent_pool.schemas import TalentPoolSettings
 
@@ -54,6 +55,31 @@ def register_routes() -> Sequence[Any]:
 @hookimpl
 def register_models() -> Sequence[type[Any]]:
     return list(MODELS)
+
+
+@hookimpl
+def register_pages() -> Sequence[Any]:
+    return [TalentPoolPages]
+
+
+@hookimpl
+def templates_dir() -> Path:
+    return HERE / "templates"
+
+
+@hookimpl
+def translations_dir() -> Path:
+    return HERE / "translations"
+
+
+@hookimpl
+def navigation(context: PluginContext) -> Sequence[NavItem]:
+    items = [
+        NavItem("银发人才库", "Silver talent pool", "", READ, icon="people", order=50),
+        NavItem("需求清单", "Demands", "demands", READ, icon="list", order=51),
+        NavItem("专家名录", "Experts", "experts", READ, icon="id", order=52),
+    ]
+    return [item for item in items if context.can(item.permission)]
 
 
 @hookimpl
