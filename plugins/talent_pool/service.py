@@ -288,18 +288,16 @@ async def get_member(session: AsyncSession, member_id: uuid.UUID) -> Member:
     return member
 
 
-async def get_profile(session: AsyncSession, profile_id: uuid.UUID) -> tuple[Profile, Member]:
-    found = (
-        (
-            await session.execute(
-                select(Profile, Member)
-                .join(Member, and_(Member.tenant_id == Profile.tenant_id, Member.id == Profile.member_id))
-                .where(Profile.id == profile_id)
-            )
-        )
-        .tuples()
-        .one_or_none()
+async def get_profile(session: AsyncSession, profile_id: uuid.UUID, *, lock: bool = False) -> tuple[Profile, Member]:
+    """A profile of the scope with its member; ``lock`` holds the profile row until the transaction ends."""
+    query = (
+        select(Profile, Member)
+        .join(Member, and_(Member.tenant_id == Profile.tenant_id, Member.id == Profile.member_id))
+        .where(Profile.id == profile_id)
     )
+    if lock:
+        query = query.with_for_update(of=Profile).execution_options(populate_existing=True)
+    found = (await session.execute(query)).tuples().one_or_none()
     if found is None:
         raise PROFILE_NOT_FOUND.error(field="profile_id")
     return found[0], found[1]
@@ -314,11 +312,13 @@ async def reviews_of(session: AsyncSession, profile: Profile) -> list[Review]:
     return list(rows.scalars())
 
 
-async def get_station(session: AsyncSession, station_id: uuid.UUID, *, tenant_id: int | None = None) -> Station:
+async def get_station(
+    session: AsyncSession, station_id: uuid.UUID, *, tenant_id: int | None = None, lock: bool = False
+) -> Station:
     query = select(Station).where(Station.id == station_id)
     if tenant_id is not None:
         query = query.where(Station.tenant_id == tenant_id)
-    row = (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(_locked(query, lock))).scalar_one_or_none()
     if row is None:
         raise STATION_NOT_FOUND.error(field="station_id")
     return row
@@ -385,7 +385,7 @@ async def review_profile(
     session: AsyncSession, profile_id: uuid.UUID, data: ReviewIn, settings: TalentPoolSettings, actor: str
 ) -> tuple[Profile, Member]:
     """Admission (待审核 → 已入库 / 未通过), periodic re-review (renew), or leaving the pool (retire)."""
-    row, member = await get_profile(session, profile_id)
+    row, member = await get_profile(session, profile_id, lock=True)
     allowed = {"admit": ("pending",), "reject": ("pending",), "renew": ("admitted",), "retire": ("admitted",)}
     if row.status not in allowed[data.decision]:
         raise REVIEW_NOT_ALLOWED.error(
@@ -536,15 +536,20 @@ async def create_demand(
     return row
 
 
-async def get_demand(session: AsyncSession, demand_id: uuid.UUID) -> Demand:
-    row = (await session.execute(select(Demand).where(Demand.id == demand_id))).scalar_one_or_none()
+def _locked(query: Any, lock: bool) -> Any:
+    """Hold the row until the transaction ends (concurrent decisions on it queue up and see its new state)."""
+    return query.with_for_update().execution_options(populate_existing=True) if lock else query
+
+
+async def get_demand(session: AsyncSession, demand_id: uuid.UUID, *, lock: bool = False) -> Demand:
+    row = (await session.execute(_locked(select(Demand).where(Demand.id == demand_id), lock))).scalar_one_or_none()
     if row is None:
         raise DEMAND_NOT_FOUND.error(field="demand_id")
     return row
 
 
 async def cancel_demand(session: AsyncSession, demand_id: uuid.UUID) -> Demand:
-    row = await get_demand(session, demand_id)
+    row = await get_demand(session, demand_id, lock=True)
     if row.status in ("met", "cancelled"):
         raise DEMAND_CLOSED.error(field="demand_id", status=row.status, status_zh=STATUS_ZH[row.status])
     row.status = "cancelled"
@@ -672,7 +677,7 @@ async def assign(
     actor: str,
 ) -> Assignment:
     """派单: ask an expert (of the subtree, or of a county whose pool is shared) to serve a demand."""
-    demand = await get_demand(session, demand_id)
+    demand = await get_demand(session, demand_id, lock=True)
     if demand.status not in ("open", "assigned"):
         raise DEMAND_CLOSED.error(field="demand_id", status=demand.status, status_zh=STATUS_ZH[demand.status])
     ranking = await match(session, platform, tree, acting, readable, demand_id, limit=10_000)
@@ -730,8 +735,9 @@ async def _expert_member_id(
         return (await narrow.execute(select(Profile.member_id).where(Profile.id == expert_id))).scalar_one()
 
 
-async def get_assignment(session: AsyncSession, assignment_id: uuid.UUID) -> Assignment:
-    row = (await session.execute(select(Assignment).where(Assignment.id == assignment_id))).scalar_one_or_none()
+async def get_assignment(session: AsyncSession, assignment_id: uuid.UUID, *, lock: bool = False) -> Assignment:
+    query = _locked(select(Assignment).where(Assignment.id == assignment_id), lock)
+    row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise ASSIGNMENT_NOT_FOUND.error(field="assignment_id")
     return row
@@ -744,7 +750,7 @@ def _state_error(row: Assignment, action: str, action_zh: str) -> Exception:
 
 
 async def respond(session: AsyncSession, assignment_id: uuid.UUID, data: AssignmentRespond) -> Assignment:
-    row = await get_assignment(session, assignment_id)
+    row = await get_assignment(session, assignment_id, lock=True)
     if row.status != "proposed":
         raise _state_error(row, "answered", "再答复")
     row.status = "accepted" if data.accept else "declined"
@@ -775,7 +781,7 @@ async def _reopen_demand_if_unassigned(session: AsyncSession, row: Assignment) -
 
 async def complete(session: AsyncSession, assignment_id: uuid.UUID) -> Assignment:
     """办结: the assignment is done; its demand counts as met (once) on this day."""
-    row = await get_assignment(session, assignment_id)
+    row = await get_assignment(session, assignment_id, lock=True)
     if row.status != "accepted":
         raise _state_error(row, "completed", "办结")
     served = (
@@ -792,7 +798,7 @@ async def complete(session: AsyncSession, assignment_id: uuid.UUID) -> Assignmen
     day = today()
     row.status = "completed"
     row.completed_on = day
-    demand = await get_demand(session, row.demand_id)
+    demand = await get_demand(session, row.demand_id, lock=True)
     if demand.status != "met":
         demand.status = "met"
         demand.met_on = day
@@ -891,7 +897,7 @@ async def emit_for_expert(session: AsyncSession, assignment: Assignment, name: s
 async def record_service(
     session: AsyncSession, assignment_id: uuid.UUID, data: ServiceCreate, actor: str
 ) -> ServiceRecord:
-    assignment = await get_assignment(session, assignment_id)
+    assignment = await get_assignment(session, assignment_id, lock=True)
     if assignment.status != "accepted":
         raise _state_error(assignment, "given services", "登记服务")
     row = ServiceRecord(
@@ -907,8 +913,9 @@ async def record_service(
     return row
 
 
-async def get_service(session: AsyncSession, service_id: uuid.UUID) -> ServiceRecord:
-    row = (await session.execute(select(ServiceRecord).where(ServiceRecord.id == service_id))).scalar_one_or_none()
+async def get_service(session: AsyncSession, service_id: uuid.UUID, *, lock: bool = False) -> ServiceRecord:
+    query = _locked(select(ServiceRecord).where(ServiceRecord.id == service_id), lock)
+    row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise SERVICE_NOT_FOUND.error(field="service_id")
     return row
@@ -916,7 +923,7 @@ async def get_service(session: AsyncSession, service_id: uuid.UUID) -> ServiceRe
 
 async def revoke_service(session: AsyncSession, service_id: uuid.UUID, data: ServiceRevoke) -> ServiceRecord:
     """Withdraw a wrongly recorded service: its figures are retracted and the twin event revokes the credit."""
-    row = await get_service(session, service_id)
+    row = await get_service(session, service_id, lock=True)
     if row.revoked:
         raise SERVICE_REVOKED_ALREADY.error(field="service_id", on=row.revoked_on.isoformat() if row.revoked_on else "")
     row.revoked = True
@@ -930,7 +937,7 @@ async def revoke_service(session: AsyncSession, service_id: uuid.UUID, data: Ser
 
 
 async def give_feedback(session: AsyncSession, service_id: uuid.UUID, data: FeedbackIn, actor: str) -> ServiceRecord:
-    row = await get_service(session, service_id)
+    row = await get_service(session, service_id, lock=True)
     row.rating = data.rating
     row.feedback = data.feedback
     row.feedback_by = actor
@@ -1141,7 +1148,8 @@ async def add_suggestion(session: AsyncSession, study: Study, data: SuggestionCr
 
 async def set_adoption(session: AsyncSession, suggestion_id: uuid.UUID, data: AdoptionIn) -> Suggestion:
     """Mark a suggestion adopted (counted on the day of adoption) or not adopted after all (retracted)."""
-    row = (await session.execute(select(Suggestion).where(Suggestion.id == suggestion_id))).scalar_one_or_none()
+    query = _locked(select(Suggestion).where(Suggestion.id == suggestion_id), True)
+    row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise SUGGESTION_NOT_FOUND.error(field="suggestion_id")
     if row.adopted and row.adopted_on is not None:
@@ -1175,7 +1183,7 @@ async def create_station(session: AsyncSession, tenant_id: int, data: StationCre
 
 
 async def close_station(session: AsyncSession, station_id: uuid.UUID, data: StationClose) -> Station:
-    row = await get_station(session, station_id)
+    row = await get_station(session, station_id, lock=True)
     if row.closed_on is not None:
         raise STATION_CLOSED.error(field="station_id", closed_on=row.closed_on.isoformat())
     closed_on = max(data.closed_on, row.opened_on)
