@@ -7,14 +7,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.access import Acting, platform_of, provide_acting
-from plugins.talent_pool import service, sharing
+from core.storage.base import content_disposition
+from plugins.talent_pool import export, service, sharing
 from plugins.talent_pool.schemas import (
     AdoptionIn,
     AssignmentCreate,
@@ -99,6 +100,26 @@ class TalentPoolController(Controller):
             db_session, status=status, field=field, q=q, station_id=station_id, page=page, page_size=page_size
         )
         return ProfilePage(items=[service.profile_out(p, m) for p, m in rows], total=total)
+
+    @get("/profiles/export.xlsx", opt=READ, summary="The expert list as an Excel file (Chinese headers)")
+    async def export_profiles(
+        self,
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        status: FromQuery[str | None] = None,
+        field: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        rows, _ = await service.list_profiles(
+            db_session, status=status, field=field, q=None, station_id=None, page=1, page_size=100_000
+        )
+        content = export.experts_workbook(
+            [service.profile_out(p, m) for p, m in rows], f"{acting.tenant.name}银发人才库专家名录"
+        )
+        return Response(
+            content,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": content_disposition(f"{acting.tenant.name}专家名录.xlsx")},
+        )
 
     @post("/profiles", opt=WRITE, summary="Apply for a member to join the pool (待审核)", status_code=201)
     async def create_profile(

@@ -139,6 +139,17 @@ async def test_admission_review_age_limit_and_reminders(
     listed = (await client.get(url(XUANWU, "/profiles?field=农业"), headers=xw)).json()
     assert {p["name"] for p in listed["items"]} == {"王德厚", "赵老"}
 
+    # The expert list as Excel, with Chinese headers.
+    from openpyxl import load_workbook
+
+    exported = await client.get(url(XUANWU, "/profiles/export.xlsx"), headers=xw)
+    assert exported.status_code == 200 and "filename*=UTF-8''" in exported.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(exported.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:3] == ("姓名", "年龄", "专业领域")
+    assert {r[0] for r in rows[2:]} == {"王德厚", "赵老", "孙将满"}
+
 
 async def test_demand_matching_assignment_services_and_events(
     client: httpx.AsyncClient, pg_platform: Platform, world: dict[str, Any], officers: dict[str, Any]
