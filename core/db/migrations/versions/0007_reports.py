@@ -30,7 +30,9 @@ def _upkeep_rls(table: str) -> None:
         return
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING (yinling_can_read(tenant_id))")
+    # An upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) must also *see* the conflicting ancestor row, so
+    # the upkeep setting opens reads as well, only while record() holds it up around its two statements.
+    op.execute(f"CREATE POLICY {table}_read ON {table} FOR SELECT USING (yinling_can_read(tenant_id) OR {UPKEEP})")
     op.execute(f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK {UPKEEP}")
     op.execute(f"CREATE POLICY {table}_update ON {table} FOR UPDATE USING {UPKEEP} WITH CHECK {UPKEEP}")
     op.execute(f"CREATE POLICY {table}_delete ON {table} FOR DELETE USING {UPKEEP}")
