@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.identity.roles import Role
-from core.plugin_host import Aggregation, MemberPanel, MetricSpec, PluginContext, PluginInfo, hookimpl
+from core.plugin_host import Aggregation, MemberPanel, MetricSpec, NavItem, PluginContext, PluginInfo, hookimpl
 from core.reports.facts import Fact
 from plugins.education import service
 from plugins.education.models import CATEGORIES, MODELS
@@ -58,6 +58,33 @@ def register_routes() -> Sequence[Any]:
     from plugins.education.routes import EducationController
 
     return [EducationController]
+
+
+@hookimpl
+def register_pages() -> Sequence[Any]:
+    from plugins.education.pages import EducationPages
+
+    return [EducationPages]
+
+
+@hookimpl
+def templates_dir() -> Path:
+    return HERE / "templates"
+
+
+@hookimpl
+def translations_dir() -> Path:
+    return HERE / "translations"
+
+
+@hookimpl
+def navigation(context: PluginContext) -> Sequence[NavItem]:
+    items = [
+        NavItem("辅导站", "Stations", "stations", READ, icon="home", order=60),
+        NavItem("辅导活动", "Activities", "activities", READ, icon="notebook", order=61),
+        NavItem("关心下一代统计", "Youth-education figures", "figures", READ, icon="chart", order=62),
+    ]
+    return [item for item in items if context.can(item.permission)]
 
 
 @hookimpl

@@ -360,6 +360,19 @@ class EducationController(Controller):
         activity = await service.get_activity(db_session, activity_id)
         await service.delete_photo(db_session, platform_of(request).storage, activity, photo_id)
 
+    # --- figures -------------------------------------------------------------------------------------------
+
+    @get("/figures", opt=READ, summary="The programme's figures for a year in the subtree (from the report aggregates)")
+    async def figures(
+        self,
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
+    ) -> dict[str, float]:
+        which = year or datetime.date.today().year
+        subtree = acting.tree.subtree_ids(acting.tenant.id)
+        return await service.figures(db_session, subtree, acting.tenant.id, which)
+
     # --- pairings ------------------------------------------------------------------------------------------
 
     @get("/pairings", opt=PAIRING, summary="Pairings (结对帮扶); students' data masked")

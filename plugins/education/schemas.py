@@ -16,6 +16,8 @@ ActivityKind = Literal["red_history", "tutoring", "reading", "safety", "internet
 
 PLACE_KIND_ZH = {"school": "学校", "community": "社区", "village": "村"}
 STATION_STATUS_ZH = {"open": "开放", "suspended": "暂停", "closed": "关闭"}
+PLACE_KIND_EN = {"school": "School", "community": "Community", "village": "Village"}
+STATION_STATUS_EN = {"open": "Open", "suspended": "Suspended", "closed": "Closed"}
 CATEGORY_ZH = {
     "old_cadre": "老干部",
     "old_soldier": "老战士",

@@ -1159,3 +1159,56 @@ async def member_summary(session: AsyncSession, member_id: uuid.UUID) -> dict[st
         )
     ).scalar_one()
     return {"counsellor": counsellor, "activities": rows, "pairings": pairings}
+
+
+# --- figures from the maintained aggregates (never from the raw rows) ----------------------------------------
+
+
+LEVEL_METRICS = (STATIONS, PAIRINGS)
+
+
+async def figures(session: AsyncSession, tenant_ids: frozenset[int], tenant_id: int, year: int) -> dict[str, float]:
+    """The programme's figures for ``year`` in a subtree: sums over its tenants' ``report_sum`` rows (LEVEL
+    metrics: every fact up to the end of the year, or up to this month for the current year) and the distinct
+    counts kept at ``tenant_id`` itself. Reads only the aggregate tables."""
+    from core.reports.models import ReportDistinct, ReportSum
+
+    first = datetime.date(year, 1, 1)
+    last_month = datetime.date(year, 12, 1)
+    now = today().replace(day=1)
+    level_until = min(last_month, now) if year == now.year else last_month
+    out: dict[str, float] = {}
+    flows = await session.execute(
+        select(ReportSum.metric, func.sum(ReportSum.value))
+        .where(
+            ReportSum.tenant_id.in_(tenant_ids),
+            ReportSum.metric.like("education.%"),
+            ReportSum.metric.not_in(LEVEL_METRICS),
+            ReportSum.month >= first,
+            ReportSum.month <= last_month,
+        )
+        .group_by(ReportSum.metric)
+    )
+    for metric, value in flows.tuples():
+        out[metric] = float(value)
+    levels = await session.execute(
+        select(ReportSum.metric, func.sum(ReportSum.value))
+        .where(
+            ReportSum.tenant_id.in_(tenant_ids),
+            ReportSum.metric.in_(LEVEL_METRICS),
+            ReportSum.month <= level_until,
+        )
+        .group_by(ReportSum.metric)
+    )
+    for metric, value in levels.tuples():
+        out[metric] = float(value)
+    distinct = await session.execute(
+        select(ReportDistinct.metric, ReportDistinct.value).where(
+            ReportDistinct.tenant_id == tenant_id,
+            ReportDistinct.metric.like("education.%"),
+            ReportDistinct.period == f"Y{year}",
+        )
+    )
+    for metric, value in distinct.tuples():
+        out[metric] = float(value)
+    return out
