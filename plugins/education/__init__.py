@@ -184,4 +184,12 @@ async def member_panel(context: PluginContext, member_id: str) -> MemberPanel | 
     return MemberPanel("关心下一代", "Youth education", items=items, order=60)
 
 
+@hookimpl
+async def demo_data(context: PluginContext) -> None:
+    from plugins.education import demo
+
+    is_county = str(getattr(context.tenant.level, "value", context.tenant.level)) == "county"
+    await demo.seed(context.session, context.tenant.id, EducationSettings.model_validate(context.settings), is_county)
+
+
 __all__ = ["COUNSELLOR", "EDUCATION_OFFICER", "PLUGIN"]
