@@ -8,14 +8,15 @@ import datetime
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.access import Acting, platform_of, provide_acting
-from plugins.education import service
+from core.storage.base import content_disposition
+from plugins.education import export, service
 from plugins.education.schemas import (
     ActivityIn,
     ActivityKind,
@@ -46,6 +47,7 @@ from plugins.education.schemas import (
     WithdrawIn,
 )
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READ = {"permission": "education.read"}
 WRITE = {"permission": "education.write"}
 REVEAL = {"permission": "education.reveal"}
@@ -359,6 +361,29 @@ class EducationController(Controller):
     ) -> None:
         activity = await service.get_activity(db_session, activity_id)
         await service.delete_photo(db_session, platform_of(request).storage, activity, photo_id)
+
+    @get(
+        "/activities/export",
+        opt=READ,
+        summary="The activity ledger of the subtree for a date range as .xlsx (Chinese headers; a sheet by kind)",
+    )
+    async def export_activities(
+        self,
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        since: FromQuery[datetime.date | None] = None,
+        until: FromQuery[datetime.date | None] = None,
+    ) -> Response[bytes]:
+        today = datetime.date.today()
+        first = since or today.replace(month=1, day=1)
+        last = until or today
+        data, _ = await export.export_activities(db_session, acting.tenant, acting.tree, first, last)
+        name = f"{acting.tenant.name}辅导站活动台账{first:%Y%m%d}-{last:%Y%m%d}.xlsx"
+        return Response(
+            data,
+            media_type=XLSX,
+            headers={"Content-Disposition": content_disposition(name), "Cache-Control": "no-store"},
+        )
 
     # --- figures -------------------------------------------------------------------------------------------
 

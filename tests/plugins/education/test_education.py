@@ -578,3 +578,35 @@ async def test_absent_where_not_enabled_and_counties_apart(
     await grant(pg_platform, "nj-admin", NANJING)
     await set_state(client, nanjing, NANJING, "enabled")
     assert (await client.get(url(NANJING, "/stations"), headers=nanjing)).json()["total"] == 2
+
+
+async def test_activity_ledger_exports_to_excel(
+    client: httpx.AsyncClient, pg_platform: Platform, world: dict[str, Any], xuanwu: dict[str, str]
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    s = await station(client, xuanwu)
+    member_id = await make_member(pg_platform, world["ids"][XUANWU], "王建国")
+    cadre = await counsellor(client, xuanwu, member_id=member_id, category="old_cadre")
+    helper = await counsellor(client, xuanwu, volunteer_name="李桂芳", category="old_teacher")
+    for kind, students in (("red_history", 45), ("tutoring", 12), ("red_history", 30)):
+        body = activity_body(s["id"], [cadre["id"], helper["id"]], kind=kind, students=students)
+        assert (await client.post(url(XUANWU, "/activities"), headers=xuanwu, json=body)).status_code == 201
+
+    since = days_ago(30)
+    response = await client.get(url(XUANWU, f"/activities/export?since={since}"), headers=xuanwu)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    ledger = book["活动台账"]
+    assert "共 3 场" in ledger["A1"].value
+    assert [c.value for c in ledger[2]][:5] == ["序号", "所属单位", "活动日期", "活动名称", "活动类型"]
+    counsellors = {ledger.cell(row=r, column=8).value for r in range(3, 6)}
+    assert counsellors == {"王建国、李*芳"} or counsellors == {"李*芳、王建国"}
+    summary = {row[0].value: [c.value for c in row[1:]] for row in book["按类型汇总"].iter_rows(min_row=2)}
+    assert summary["红色教育课"][0] == 2 and summary["红色教育课"][2] == 75
+    assert summary["合计"][2] == 87
+    assert "李桂芳" not in str([[c.value for c in row] for row in ledger.iter_rows()])
