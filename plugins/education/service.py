@@ -117,6 +117,18 @@ STATION_NOT_OPEN = ErrorSpec(
     "该辅导站自 {since} 起{status_zh}，不能登记此后的活动",
     "This station has been {status} since {since}; activities after that date cannot be recorded",
 )
+BEFORE_OPENING = ErrorSpec(
+    "education.before_opening",
+    422,
+    "该辅导站 {opened_on} 才开放，活动日期不能早于开放日期",
+    "This station opened on {opened_on}; an activity cannot be dated before that",
+)
+MEMBER_PHONE = ErrorSpec(
+    "education.member_phone",
+    422,
+    "党员辅导员的电话以党员台账为准，请到党员档案中修改",
+    "A member counsellor's phone is kept in the member ledger; change it there",
+)
 STATUS_DATE = ErrorSpec(
     "education.status_date",
     422,
@@ -491,7 +503,7 @@ async def update_counsellor(
     row = await get_counsellor(session, counsellor_id)
     values = data.model_dump(exclude_unset=True)
     if values.get("volunteer_phone") is not None and row.member_id is not None:
-        raise WRONG_TENANT.error(field="volunteer_phone", what="电话", what_en="phone", tenant="党员台账")
+        raise MEMBER_PHONE.error(field="volunteer_phone")
     if "station_ids" in values and values["station_ids"] is not None:
         await _set_stations(session, row, await _check_stations(session, row.tenant_id, values["station_ids"], tree))
     for name in ("category", "status", "volunteer_phone"):
@@ -640,9 +652,7 @@ async def _check_activity_input(
             status_zh="已" + STATION_STATUS_ZH[station.status],
         )
     if data.held_on < station.opened_on:
-        raise STATION_NOT_OPEN.error(
-            field="held_on", since=station.opened_on.isoformat(), status="not open yet", status_zh="才开放"
-        )
+        raise BEFORE_OPENING.error(field="held_on", opened_on=station.opened_on.isoformat())
     rows = (await session.execute(select(Counsellor).where(Counsellor.id.in_(data.counsellor_ids)))).scalars().all()
     by_id = {r.id: r for r in rows}
     ordered = []

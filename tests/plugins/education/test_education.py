@@ -488,6 +488,18 @@ async def test_bad_input_gets_chinese_messages_and_nothing_half_written(
     )
     assert unknown.status_code == 404 and unknown.json()["error"]["message"] == "找不到该辅导员"
 
+    early = await client.post(
+        url(XUANWU, "/activities"), headers=xuanwu, json=activity_body(s["id"], [c["id"]], held_on=days_ago(400))
+    )
+    assert early.status_code == 422 and early.json()["error"]["code"] == "education.before_opening"
+    member_c = await counsellor(
+        client, xuanwu, member_id=await make_member(pg_platform, world["ids"][XUANWU], "冯德"), category="old_cadre"
+    )
+    phone = await client.patch(
+        url(XUANWU, f"/counsellors/{member_c['id']}"), headers=xuanwu, json={"volunteer_phone": "13800000000"}
+    )
+    assert phone.status_code == 422 and phone.json()["error"]["code"] == "education.member_phone"
+
     # A counsellor who stopped serving cannot be put on a new activity.
     stopped = await client.patch(url(XUANWU, f"/counsellors/{c['id']}"), headers=xuanwu, json={"status": "inactive"})
     assert stopped.status_code == 200
