@@ -3,6 +3,7 @@ services. Screenshots of the main pages are written to ``test-artifacts/screensh
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import socket
@@ -97,7 +98,10 @@ async def test_sign_in_switch_tenant_and_drill_down(live_server: str, browser: B
     await page.click(".crumbs a >> text=南京市")
     await page.wait_for_url(f"{live_server}/t/320100/")
     await page.click("table.data a >> text=玄武区")
-    await page.wait_for_url(f"{live_server}/t/320102/")
+    # Drilling down keeps the period the official was looking at.
+    await page.wait_for_url(f"{live_server}/t/320102/?period=*")
+    assert await page.locator("h1").inner_text() == "玄武区 · 工作概况"
+    assert page.url.split("period=")[1] == str(datetime.date.today().year)
     await shot(page, "dashboard-county")
 
 
