@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.scope import TenantScope
 from core.identity.models import RoleGrant, User
 from core.identity.roles import RoleRegistry
+from core.orgs.models import MemberAccount
 from core.tenancy.tree import TenantTree
 
 
@@ -18,6 +19,14 @@ from core.tenancy.tree import TenantTree
 class Grant:
     tenant_id: int
     role: str
+
+
+@dataclass(frozen=True)
+class MemberLink:
+    """The member record a user's account is linked to (账号关联): where it lives and which record it is."""
+
+    tenant_id: int
+    member_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class Principal:
     display_name: str
     is_platform_admin: bool
     grants: tuple[Grant, ...]
+    member: MemberLink | None = None  # a retired cadre's own record, when the account is linked to one
 
     def covering_roles(self, tree: TenantTree, tenant_id: int) -> set[str]:
         """Roles granted at ``tenant_id`` or any ancestor: a grant covers the subtree."""
@@ -81,10 +91,16 @@ async def load_principal(session: AsyncSession, user_id: uuid.UUID) -> Principal
     if user is None or not user.is_active:
         return None
     rows = (await session.execute(select(RoleGrant).where(RoleGrant.user_id == user.id))).scalars().all()
+    link = (
+        await session.execute(
+            select(MemberAccount.tenant_id, MemberAccount.member_id).where(MemberAccount.user_id == user.id)
+        )
+    ).first()
     return Principal(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name or user.username,
         is_platform_admin=user.is_platform_admin,
         grants=tuple(Grant(r.tenant_id, r.role) for r in rows),
+        member=MemberLink(link[0], link[1]) if link else None,
     )

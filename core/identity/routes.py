@@ -48,6 +48,8 @@ class MeOut(BaseModel):
     display_name: str
     is_platform_admin: bool
     grants: list[GrantOut]
+    member_tenant_code: str | None = None  # 账号关联: where the person's own record is kept
+    member_id: str | None = None
 
 
 class AuthController(Controller):
@@ -91,10 +93,13 @@ class AuthController(Controller):
             for g in principal.grants
             if g.tenant_id in tree.nodes
         ]
+        link = principal.member
         return MeOut(
             user_id=str(principal.user_id),
             username=principal.username,
             display_name=principal.display_name,
             is_platform_admin=principal.is_platform_admin,
             grants=grants,
+            member_tenant_code=tree.nodes[link.tenant_id].code if link and link.tenant_id in tree.nodes else None,
+            member_id=str(link.member_id) if link else None,
         )

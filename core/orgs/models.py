@@ -11,11 +11,21 @@ import uuid
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from advanced_alchemy.types import GUID, JsonB
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db.base import Base, Entity, TenantOwned
+from core.db.base import Base, Entity, TenantOwned, utcnow
 from core.privacy.crypto import EncryptedText
 
 
@@ -151,6 +161,25 @@ class Participation(TenantOwned, Base):
     member_id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
     since: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
+
+
+class MemberAccount(TenantOwned, Base):
+    """账号关联: the login account a retired cadre uses for their own page, linked to their record.
+
+    One account, one person: ``user_id`` is unique across the province. The row lives in the tenant that holds the
+    member's active record and moves with it on a transfer between tenants, together with the ``member`` role.
+    """
+
+    __tablename__ = "member_account"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["member.tenant_id", "member.id"], ondelete="CASCADE"),
+        UniqueConstraint("user_id", name="uq_member_account_user_id"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(GUID, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
+    linked_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC, nullable=False, default=utcnow)
+    linked_by: Mapped[str] = mapped_column(String(64), nullable=False, default="system")
 
 
 class CommitteePosition(StrEnum):

@@ -26,8 +26,8 @@ from core.audit.recorder import arecord
 from core.db.scope import WRITE_OUTSIDE_SCOPE
 from core.errors import AppError, request_language, zh_validation_message
 from core.identity.access import Acting, current_principal, platform_of, provide_acting
-from core.identity.roles import MEMBER_READ, MEMBER_REVEAL, MEMBER_WRITE
-from core.orgs import service
+from core.identity.roles import MEMBER_READ, MEMBER_REVEAL, MEMBER_WRITE, USER_MANAGE
+from core.orgs import member_accounts, service
 from core.orgs.import_models import FINISHED, ImportMode, MemberImportJob, OnDuplicate
 from core.orgs.import_routes import _audit_context as audit_context
 from core.orgs.import_routes import job_out
@@ -70,6 +70,14 @@ EDIT_FIELDS = (
     "residence_community",
     "notes",
 )
+SAVED_NOTICES = {
+    "1": ("已保存修改", "Changes saved"),
+    "linked": (
+        "已关联登录账号，本人登录后可看到“我的主页”",
+        "Account linked: the person now sees “My page” after signing in",
+    ),
+    "unlinked": ("已解除账号关联", "Account unlinked"),
+}
 FIELD_ZH = {
     "name": "姓名",
     "gender": "性别",
@@ -238,9 +246,12 @@ class MemberPages(Controller):
         revealed: dict[str, str | None] | None = None,
         reveal_errors: dict[str, str] | None = None,
         reveal_values: dict[str, str] | None = None,
+        account_errors: dict[str, str] | None = None,
+        account_values: dict[str, str] | None = None,
         notice: str | None = None,
     ) -> Template:
         out = await member_out(session, member, acting.tree)
+        account = await member_accounts.account_of(session, member)
         rows = (
             await session.execute(
                 select(AuditEntry)
@@ -275,11 +286,13 @@ class MemberPages(Controller):
                 "can_write": can(request, acting, MEMBER_WRITE),
                 "can_reveal": can(request, acting, MEMBER_REVEAL),
                 "revealed": revealed,
-                "errors": reveal_errors or {},
-                "values": reveal_values or {},
+                "errors": {**(reveal_errors or {}), **(account_errors or {})},
+                "values": {**(reveal_values or {}), **(account_values or {})},
                 "notice": notice,
+                "account": account,
+                "can_link": can(request, acting, USER_MANAGE) and member.status == "active",
             },
-            status_code=422 if reveal_errors else 200,
+            status_code=422 if reveal_errors or account_errors else 200,
         )
 
     @get("/{member_id:uuid}", opt={"permission": MEMBER_READ, "page": True})
@@ -294,7 +307,8 @@ class MemberPages(Controller):
         member = await service.get_member(db_session, member_id)
         notice = None
         if saved:
-            notice = "已保存修改" if request_language(request) == "zh" else "Changes saved"
+            zh, en = SAVED_NOTICES.get(saved, SAVED_NOTICES["1"])
+            notice = zh if request_language(request) == "zh" else en
         return await self._record(request, acting, db_session, member, notice=notice)
 
     @post("/{member_id:uuid}/reveal", opt={"permission": MEMBER_REVEAL, "page": True}, status_code=200)
@@ -327,6 +341,42 @@ class MemberPages(Controller):
         )
         revealed = {"id_number": member.id_number, "phone": member.phone}
         return await self._record(request, acting, db_session, member, revealed=revealed)
+
+    @post("/{member_id:uuid}/account", opt={"permission": USER_MANAGE, "page": True}, status_code=303)
+    async def account(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        member_id: FromPath[uuid.UUID],
+        data: URLEncodedBody[dict[str, Any]],
+    ) -> Template | Redirect:
+        """账号关联 from the record page: link the person's login account, or unlink it."""
+        member = await service.get_member(db_session, member_id)
+        back = f"/t/{acting.tenant.code}/members/{member.id}"
+        if data.get("action") == "unlink":
+            await member_accounts.unlink(db_session, member)
+            return Redirect(f"{back}?saved=unlinked", status_code=303)
+        values = {"username": str(data.get("username", "")).strip()}
+        lang = request_language(request)
+        if not values["username"]:
+            message = "请填写本人的登录账号" if lang == "zh" else "Enter the person's login account"
+            return await self._record(
+                request, acting, db_session, member, account_errors={"username": message}, account_values=values
+            )
+        try:
+            async with db_session.begin_nested():
+                await member_accounts.link(db_session, member, values["username"], by=str(request.user.username))
+        except AppError as exc:
+            return await self._record(
+                request,
+                acting,
+                db_session,
+                member,
+                account_errors={"username": exc.message(lang)},
+                account_values=values,
+            )
+        return Redirect(f"{back}?saved=linked", status_code=303)
 
     async def _edit_form(
         self,

@@ -10,7 +10,7 @@ import datetime
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, select
@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.models import AuditEntry
 from core.audit.recorder import arecord
 from core.identity.access import Acting, provide_acting
-from core.identity.roles import MEMBER_READ, MEMBER_REVEAL, MEMBER_WRITE, ORG_MANAGE, TENANT_READ
-from core.orgs import service
+from core.identity.roles import MEMBER_READ, MEMBER_REVEAL, MEMBER_WRITE, ORG_MANAGE, TENANT_READ, USER_MANAGE
+from core.orgs import member_accounts, service
 from core.orgs.committee import CommitteeIn, SeatOut, current_seats, replace_committee
 from core.orgs.models import BranchKind, HealthClass, Member, Organization, OrgLevel, Participation, RetirementType
 from core.orgs.schemas import (
+    AccountLinkIn,
+    AccountLinkOut,
     HistoryEntry,
     MemberCreate,
     MemberFields,
@@ -278,6 +280,38 @@ class MemberController(Controller):
             id_number=member.id_number if "id_number" in data.fields else None,
             phone=member.phone if "phone" in data.fields else None,
         )
+
+    @get("/{member_id:uuid}/account", opt={"permission": MEMBER_READ}, summary="The login account linked to the record")
+    async def get_account(
+        self, db_session: NamedDependency[AsyncSession], member_id: FromPath[uuid.UUID]
+    ) -> AccountLinkOut | None:
+        linked = await member_accounts.account_of(db_session, await service.get_member(db_session, member_id))
+        return AccountLinkOut(**vars(linked)) if linked else None
+
+    @put(
+        "/{member_id:uuid}/account",
+        opt={"permission": USER_MANAGE},
+        summary="Link the person's login account to the record (grants the member role for their own page)",
+    )
+    async def put_account(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        member_id: FromPath[uuid.UUID],
+        data: JSONBody[AccountLinkIn],
+    ) -> AccountLinkOut:
+        member = await service.get_member(db_session, member_id)
+        linked = await member_accounts.link(db_session, member, data.username, by=str(request.user.username))
+        return AccountLinkOut(**vars(linked))
+
+    @delete(
+        "/{member_id:uuid}/account",
+        opt={"permission": USER_MANAGE},
+        summary="Unlink the login account (its member role here is taken away)",
+        status_code=204,
+    )
+    async def delete_account(self, db_session: NamedDependency[AsyncSession], member_id: FromPath[uuid.UUID]) -> None:
+        await member_accounts.unlink(db_session, await service.get_member(db_session, member_id))
 
     @get("/{member_id:uuid}/history", opt={"permission": MEMBER_READ}, summary="Every change to the record")
     async def history(

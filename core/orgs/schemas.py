@@ -133,3 +133,18 @@ class HistoryEntry(BaseModel):
     actor: str
     action: str
     changes: dict[str, dict[str, object]]
+
+
+class AccountLinkIn(BaseModel):
+    """账号关联: the login account of the person this record belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class AccountLinkOut(BaseModel):
+    username: str
+    display_name: str
+    linked_at: datetime.datetime
+    linked_by: str

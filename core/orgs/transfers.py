@@ -61,6 +61,7 @@ from core.db.scope import SCOPE_KEY, TenantScope, get_scope, set_scope
 from core.errors import ErrorSpec
 from core.events.outbox import emit
 from core.orgs import service as orgs
+from core.orgs.member_accounts import move_with_member
 from core.orgs.models import Member, Organization, OrgLevel, Participation
 from core.orgs.transfer_models import OPEN_STATUSES, MemberTransfer, TransferKind, TransferStatus
 from core.privacy.crypto import mask_id_number
@@ -715,6 +716,7 @@ async def _hand_over(
         .values(status="transferred_out", id_number=None, id_number_index=None, phone=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await move_with_member(session, member.id, origin_id, target_id)  # the account link and its role follow
     # These statements bypass the ORM's flush listener: the member-count aggregates move explicitly.
     await member_moved(session, origin_id, target_id, now.date())
     moved = {"tenant_id": target_id, "formal_org_id": org.id, "status": "active", "transfer_id": transfer.id}

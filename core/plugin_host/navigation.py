@@ -31,6 +31,9 @@ CORE_NAVIGATION = (
     NavItem("操作日志", "Audit log", "audit", AUDIT_READ, order=90),
 )
 
+#: 我的主页: offered only to a person whose account is linked to a record kept in the acting tenant.
+OWN_PAGE = NavItem("我的主页", "My page", "me", TENANT_READ, order=1)
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -48,6 +51,8 @@ async def navigation_for(
         return principal is not None and principal.can(acting.tree, platform.roles, acting.tenant.id, item.permission)
 
     out = [NavEntry(None, i.label_zh, i.label_en, i.path, i.order) for i in CORE_NAVIGATION if allowed(i)]
+    if principal is not None and principal.member is not None and principal.member.tenant_id == acting.tenant.id:
+        out.append(NavEntry(None, OWN_PAGE.label_zh, OWN_PAGE.label_en, OWN_PAGE.path, OWN_PAGE.order))
     snapshot = await platform.activation.get(platform.database)
     effective = service.effective_in(platform.plugins, acting.tree, snapshot, acting.tenant.id)
     for name, eff in effective.items():

@@ -53,7 +53,7 @@ from core.web.console import ConsoleController
 from core.web.health import health, ready
 from core.web.metrics import PROMETHEUS, metrics
 from core.web.request_id import request_id_middleware
-from core.web.timeline import MemberTimelinePages
+from core.web.timeline import MemberTimelinePages, OwnPage
 
 
 class ConfigurationError(RuntimeError):
@@ -91,6 +91,7 @@ CORE_ROUTES: Sequence[ControllerRouterHandler] = (
     UserPages,
     TenantPages,
     MemberTimelinePages,
+    OwnPage,
 )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import AppError
 from core.identity.access import Acting, current_principal, platform_of, provide_acting, tree_of
-from core.identity.roles import REPORT_READ, TENANT_READ
+from core.identity.roles import MEMBER, REPORT_READ, TENANT_READ
 from core.orglife.metrics import ACTIVITIES, ATTENDANCE, ATTENDANCE_RATE, BRANCHES, MEMBERS, SIX_HAVES_RATE
 from core.plugin_host import service as plugins
 from core.plugin_host.navigation import navigation_for
@@ -115,6 +115,10 @@ class ConsoleController(Controller):
         if principal is None:
             return Redirect("/auth/login?next=/")
         tree = await tree_of(request)
+        link = principal.member
+        only_member = not principal.is_platform_admin and {g.role for g in principal.grants} <= {MEMBER.name}
+        if link is not None and link.tenant_id in tree.nodes and only_member:
+            return Redirect(f"/t/{tree.nodes[link.tenant_id].code}/me")  # a retired cadre lands on 我的主页
         tenants = switchable_tenants(request, tree)
         if not tenants:
             return Redirect("/auth/login?next=/")

@@ -4,8 +4,9 @@ organisation life attended); each active plugin adds its ``member_panel``: key f
 timeline entries (merged with everyone else's by date). Built for a phone and for someone over seventy:
 one column, large type, newest first.
 
-There is no link between a sign-in account and a member record yet, so the page is for officials who may read
-the ledger (``member.read``); a "me" entry can point here once such a link exists.
+Two doors lead to the same page: officials who may read the ledger (``member.read``) open anyone's at
+``/t/{code}/members/{id}/timeline``; a retired cadre whose account is linked to their record (账号关联, see
+:mod:`core.orgs.member_accounts`) opens their own at ``/t/{code}/me`` (我的主页) with only the ``member`` role.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.access import Acting, current_principal, platform_of, provide_acting
-from core.identity.roles import MEMBER_READ
+from core.identity.roles import MEMBER_READ, TENANT_READ
 from core.orglife.models import Attendance, Meeting, MeetingKind
 from core.orgs import service
+from core.orgs.member_accounts import NOT_LINKED, own_member
 from core.orgs.models import CommitteePosition, CommitteeSeat, Member, Organization, RetirementType
 from core.orgs.transfer_models import MemberTransfer, TransferKind, TransferStatus
 from core.plugin_host import service as plugins
@@ -181,6 +183,63 @@ async def core_panel(session: AsyncSession, member: Member, tree: Any) -> Member
     return MemberPanel(CORE_SOURCE[0], CORE_SOURCE[1], items, order=0)
 
 
+async def timeline_page(
+    request: Request[Any, Any, Any], acting: Acting, db_session: AsyncSession, member: Member, *, own: bool
+) -> Template:
+    """The page of one person: the core's panel and those of every programme active in the member's tenant."""
+    tree = acting.tree
+    home = tree.nodes[member.tenant_id]
+    panels: list[tuple[str, str, MemberPanel]] = []
+    core = await core_panel(db_session, member, tree)
+    panels.append((core.title_zh, core.title_en, core))
+    platform = platform_of(request)
+    snapshot = await platform.activation.get(platform.database)
+    effective = plugins.effective_in(platform.plugins, tree, snapshot, home.id)
+    principal = current_principal(request)
+    plugin_panels: list[MemberPanel] = []
+    for name in sorted(n for n, eff in effective.items() if eff.active):
+        values, _ = effective_settings(tree, snapshot, home.id, name, plugin_defaults(platform.plugins, name))
+        context = PluginContext(
+            plugin=name,
+            tenant=home,
+            tree=tree,
+            session=db_session,
+            settings=values,
+            principal=principal,
+            roles=platform.roles,
+        )
+        try:
+            async with db_session.begin_nested():  # a failing panel must not spoil the others
+                answers = await platform.plugins.acall_each(
+                    "member_panel", only=[name], context=context, member_id=str(member.id)
+                )
+        except Exception:  # the page shows what the other panels have
+            logger.exception("member panel of %s failed", name)
+            continue
+        plugin_panels.extend(p for _n, p in answers if isinstance(p, MemberPanel))
+    for panel in sorted(plugin_panels, key=lambda p: p.order):
+        panels.append((panel.title_zh, panel.title_en, panel))
+    figures, entries = compose(panels)
+    page = await shell(request, acting, db_session)
+    out_member = {
+        "id": str(member.id),
+        "name": member.name,
+        "age": service.age_on(member.birth_date, datetime.date.today()),
+        "tenant": home.name,
+    }
+    return Template(
+        template_name="console/timeline.html",
+        context={
+            **page,
+            "m": out_member,
+            "figures": figures,
+            "entries": entries,
+            "sources": [(zh, en) for zh, en, _p in panels],
+            "own": own,
+        },
+    )
+
+
 class MemberTimelinePages(Controller):
     path = "/t/{tenant_code:str}/members"
     include_in_schema = False
@@ -195,53 +254,30 @@ class MemberTimelinePages(Controller):
         member_id: FromPath[uuid.UUID],
     ) -> Template:
         member = await service.get_member(db_session, member_id)  # outside the subtree: 404
-        tree = acting.tree
-        home = tree.nodes[member.tenant_id]
-        panels: list[tuple[str, str, MemberPanel]] = []
-        core = await core_panel(db_session, member, tree)
-        panels.append((core.title_zh, core.title_en, core))
-        platform = platform_of(request)
-        snapshot = await platform.activation.get(platform.database)
-        effective = plugins.effective_in(platform.plugins, tree, snapshot, home.id)
+        return await timeline_page(request, acting, db_session, member, own=False)
+
+
+class OwnPage(Controller):
+    """我的主页: the signed-in retired cadre's own timeline; ``tenant.read`` is all it needs (the member role)."""
+
+    path = "/t/{tenant_code:str}/me"
+    include_in_schema = False
+    dependencies = {"acting": Provide(provide_acting, sync_to_thread=False)}  # noqa: RUF012
+
+    @get("/", opt={"permission": TENANT_READ, "page": True})
+    async def own(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
         principal = current_principal(request)
-        plugin_panels: list[MemberPanel] = []
-        for name in sorted(n for n, eff in effective.items() if eff.active):
-            values, _ = effective_settings(tree, snapshot, home.id, name, plugin_defaults(platform.plugins, name))
-            context = PluginContext(
-                plugin=name,
-                tenant=home,
-                tree=tree,
-                session=db_session,
-                settings=values,
-                principal=principal,
-                roles=platform.roles,
-            )
-            try:
-                async with db_session.begin_nested():  # a failing panel must not spoil the others
-                    answers = await platform.plugins.acall_each(
-                        "member_panel", only=[name], context=context, member_id=str(member.id)
-                    )
-            except Exception:  # the page shows what the other panels have
-                logger.exception("member panel of %s failed", name)
-                continue
-            plugin_panels.extend(p for _n, p in answers if isinstance(p, MemberPanel))
-        for panel in sorted(plugin_panels, key=lambda p: p.order):
-            panels.append((panel.title_zh, panel.title_en, panel))
-        figures, entries = compose(panels)
-        page = await shell(request, acting, db_session)
-        out_member = {
-            "id": str(member.id),
-            "name": member.name,
-            "age": service.age_on(member.birth_date, datetime.date.today()),
-            "tenant": home.name,
-        }
-        return Template(
-            template_name="console/timeline.html",
-            context={
-                **page,
-                "m": out_member,
-                "figures": figures,
-                "entries": entries,
-                "sources": [(zh, en) for zh, en, _p in panels],
-            },
-        )
+        link = principal.member if principal else None
+        if link is not None and link.tenant_id != acting.tenant.id and link.tenant_id in acting.tree.nodes:
+            home = acting.tree.nodes[link.tenant_id]
+            if principal is not None and principal.acts_in(acting.tree, home.id):
+                return Redirect(f"/t/{home.code}/me")
+        member = await own_member(db_session, principal) if link and link.tenant_id == acting.tenant.id else None
+        if member is None:  # the error page says whom to ask
+            raise NOT_LINKED.error()
+        return await timeline_page(request, acting, db_session, member, own=True)
