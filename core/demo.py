@@ -97,10 +97,34 @@ async def seed_demo(settings: Settings) -> list[DemoLogin]:
                         session, roles, tree, user=user, tenant_code=login.tenant, role=login.role, by="demo"
                     )
             await seed_ledger_demo(session, tree)
+            await link_demo_member(session, tree)
             await seed_plugin_demo_data(session, host, tree)
     finally:
         await database.dispose()
     return list(DEMO_LOGINS)
+
+
+async def link_demo_member(session: AsyncSession, tree: TenantTree) -> None:
+    """账号关联 for the demo: ``xw-member`` is the first active member of 玄武区, so 我的主页 has a person behind it."""
+    from core.orgs.member_accounts import link
+    from core.orgs.models import Member, MemberAccount
+
+    home = tree.find("320102")
+    if home is None:
+        return
+    if (await session.execute(select(MemberAccount).where(MemberAccount.tenant_id == home.id))).first():
+        return  # the demo ran before
+    member = (
+        (
+            await session.execute(
+                select(Member).where(Member.tenant_id == home.id, Member.status == "active").order_by(Member.created_at)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if member is not None:
+        await link(session, member, "xw-member", by="demo")
 
 
 def prepare_demo(settings: Settings) -> list[DemoLogin]:

@@ -41,6 +41,11 @@ async def test_demo_on_embedded_defaults_end_to_end(embedded_settings: Settings)
             # The demo seeded a ledger in every county, once (the demo ran twice above).
             ledger = (await client.get("/api/v1/t/320102/members?page_size=1", headers=xuanwu)).json()
             assert ledger["total"] == 24 and ledger["items"][0]["id_number"].count("*") == 10
+            # xw-member is linked to a record of that ledger (once, though the demo ran twice): 我的主页 works.
+            member = (await client.get("/api/v1/auth/me", headers=await token(client, "xw-member"))).json()
+            assert member["member_tenant_code"] == "320102"
+            own = (await client.get(f"/api/v1/t/320102/members/{member['member_id']}", headers=xuanwu)).json()
+            assert own["status"] == "active"
             branches = (await client.get("/api/v1/t/320102/orgs?level=branch", headers=xuanwu)).json()
             assert {b["kind"] for b in branches} == {"original_unit", "community", "society"}
             seats = (await client.get(f"/api/v1/t/320102/orgs/{branches[0]['id']}/committee", headers=xuanwu)).json()
