@@ -122,7 +122,11 @@ def navigation(context: PluginContext) -> Sequence[NavItem]:
         NavItem("积分排名与公示", "Ranking", "ranking", READ, icon="chart", order=32),
         NavItem("时间银行", "Time bank", "timebank", READ, icon="gift", order=33),
     ]
-    return [item for item in items if context.can(item.permission)]
+    visible = [item for item in items if context.can(item.permission)]
+    link = context.principal.member if context.principal else None
+    if link is not None and link.tenant_id == context.tenant.id:  # 账号关联: the person's own points
+        visible.append(NavItem("我的积分", "My points", "mine", "tenant.read", icon="star", order=2))
+    return visible
 
 
 @hookimpl

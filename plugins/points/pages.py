@@ -7,6 +7,9 @@
 * 时间银行 ``timebank``: the catalogue, redemption at the counter (one click = one key, so a double click redeems
   once), cancellation, new items.
 * ``members/{id}``: one member's points, rank, stars, coins and history, in large plain text.
+* 我的积分 ``mine``: the same for the signed-in retired cadre (账号关联), the quarterly publications that list
+  them, and their own objections — raised here by the person, followed step by step. ``tenant.read`` (the member
+  role) is all it needs; it never shows anyone else's record.
 
 Every form posts back to its page and answers with the page again: a notice on success, the error message a
 person can act on otherwise, and what was typed kept.
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import AppError, request_language, zh_validation_message
 from core.identity.access import Acting, current_principal, platform_of
+from core.orgs.member_accounts import NOT_LINKED, own_member
 from core.orgs.models import Member, Organization
 from core.web.pages import render_page
 from plugins.points import ledger, publication, service, timebank
@@ -42,6 +46,7 @@ PROPOSE = {"permission": "points.propose"}
 APPROVE = {"permission": "points.approve"}
 MANAGE = {"permission": "points.manage"}
 REDEEM = {"permission": "points.redeem"}
+OWN = {"permission": "tenant.read"}  # 我的积分: the member role; the page shows only the person's own record
 PLUGIN = "points"
 
 Form = URLEncodedBody[dict[str, str]]
@@ -544,3 +549,114 @@ class PointsPages(Controller):
     ) -> Template:
         summary = await service.member_summary(db_session, effective(plugin_settings), member_id, year)
         return await render_page(request, acting, db_session, "points/member.html", plugin=PLUGIN, m=summary)
+
+    # --- 我的积分: the signed-in person's own points, publications and objections -------------------------------
+
+    async def _mine(
+        self,
+        request: Request[Any, Any, Any],
+        acting: Acting,
+        session: AsyncSession,
+        settings: PointsSettings,
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str | None = None,
+    ) -> Template:
+        member = await own_member(session, current_principal(request))
+        if member is None or member.tenant_id != acting.tenant.id:
+            raise NOT_LINKED.error()
+        summary = await service.member_summary(session, settings, member.id, None)
+        mine = str(member.id)
+        listed: list[dict[str, Any]] = []
+        for pub in (
+            await session.execute(
+                select(Publication)
+                .where(Publication.tenant_id == member.tenant_id, Publication.year >= summary.year - 1)
+                .order_by(Publication.published_on.desc())
+            )
+        ).scalars():
+            row = next((r for r in pub.rows if r.get("member_id") == mine), None)
+            if row is not None:
+                listed.append({"pub": pub, "row": row})
+        objections = (
+            (
+                await session.execute(
+                    select(Objection)
+                    .where(Objection.tenant_id == member.tenant_id, Objection.member_id == member.id)
+                    .order_by(Objection.created_at.desc())
+                )
+            )
+            .scalars()
+            .all()
+        )
+        zh = request_language(request) == "zh"
+        pubs: list[Publication] = [item["pub"] for item in listed]
+        pub_choices = [
+            (
+                str(p.id),
+                f"{p.year} 年第 {p.quarter} 季度 · {p.scope_name}" if zh else f"{p.year} Q{p.quarter} · {p.scope_name}",
+            )
+            for p in pubs
+        ]
+        return await render_page(
+            request, acting, session, "points/mine.html", plugin=PLUGIN, status_code=422 if errors else 200,
+            m=summary, listed=listed, objections=objections, status_zh=STATUS_ZH, pub_choices=pub_choices,
+            values=values or {}, errors=errors or {}, notice=notice,
+        )  # fmt: skip
+
+    @get("/mine", opt=OWN)
+    async def mine_page(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        plugin_settings: NamedDependency[dict[str, Any]],
+    ) -> Template:
+        return await self._mine(request, acting, db_session, effective(plugin_settings))
+
+    @post("/mine/objections", opt=OWN, status_code=200)
+    async def object_mine(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+        plugin_settings: NamedDependency[dict[str, Any]],
+        data: Form,
+    ) -> Template:
+        """The person raises an objection to a publication that lists them; staff follow it on the ranking page."""
+        settings = effective(plugin_settings)
+        values = {k: str(v).strip() for k, v in data.items() if not k.startswith("_")}
+        member = await own_member(db_session, current_principal(request))
+        if member is None or member.tenant_id != acting.tenant.id:
+            raise NOT_LINKED.error()
+        publication_id = _uuid(values.get("publication_id"))
+        text = values.get("text", "")
+        lang = request_language(request)
+        problem: dict[str, str] = {}
+        if len(text) < 5:
+            problem["text"] = (
+                "请写明异议的内容（至少 5 个字），例如哪一项积分有出入"
+                if lang == "zh"
+                else "Say what you object to (at least 5 characters)"
+            )
+        elif publication_id is None:
+            problem["text"] = "请从公示列表中选择要提出异议的公示" if lang == "zh" else "Choose a publication"
+        if problem:
+            return await self._mine(request, acting, db_session, settings, values=values, errors=problem)
+        assert publication_id is not None
+        try:
+            async with db_session.begin_nested():
+                await publication.raise_objection(
+                    db_session, publication_id, member_id=member.id, text=text, actor=_actor(request)
+                )
+        except AppError as exc:
+            return await self._mine(
+                request, acting, db_session, settings, values=values, errors={"text": _message(request, exc)}
+            )
+        notice = (
+            "异议已提交，单位将调查核实并答复，进展会显示在本页。"
+            if lang == "zh"
+            else "Objection submitted: the unit will look into it and answer; its progress shows here."
+        )
+        return await self._mine(request, acting, db_session, settings, notice=notice)

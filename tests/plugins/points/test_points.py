@@ -882,3 +882,70 @@ async def test_console_forms_for_secretaries_and_admins(
     )
     assert bad_item.status_code == 409
     assert (await client.get(f"{page}/members/{uuid.uuid4()}", headers=xuanwu["admin"])).status_code == 404
+
+
+# --- 我的积分: the person's own page and objections (账号关联) ------------------------------------------------
+
+
+async def test_a_linked_member_sees_only_their_own_points_and_raises_an_objection(
+    client: httpx.AsyncClient, pg_platform: Platform, xuanwu: dict[str, Any]
+) -> None:
+    from tests.identity.test_sessions_local import form_login
+    from tests.test_console_pages import HTML, csrf_of
+
+    tid = xuanwu["tenant_id"]
+    year = last_year()
+    wu = await make_member(client, xuanwu["admin"], XUANWU, xuanwu["branch"], "吴玉梅")
+    await make_member(client, xuanwu["admin"], XUANWU, xuanwu["branch"], "钱其他")
+    await emit_event(
+        pg_platform, tid, "talent_pool.service_completed",
+        {"occurred_on": f"{year}-11-02", "ref": "svc-own",
+         "credits": [{"member_id": wu, "hours": 3, "role": "expert"}]},
+        "talent_pool",
+    )  # fmt: skip
+    await pg_platform.dispatcher.run_once()
+    pub = await client.post(url(XUANWU, "/publications"), headers=xuanwu["admin"], json={"year": year, "quarter": 4})
+    assert pub.status_code == 201, pub.text
+
+    # Not linked yet: the page says whom to ask.
+    await form_login(client, "xw-member")
+    assert (await client.get(f"/t/{XUANWU}/points/mine", headers=HTML)).status_code == 404
+    linked = await client.put(
+        f"/api/v1/t/{XUANWU}/members/{wu}/account", headers=xuanwu["admin"], json={"username": "xw-member"}
+    )
+    assert linked.status_code == 200, linked.text
+
+    page = await client.get(f"/t/{XUANWU}/points/mine", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert "我的积分" in page.text and f"{year} 年第 4 季度 · 全单位" in page.text
+    assert "钱其他" not in page.text  # the publication lists others; this page shows the person's own row only
+    assert f'href="/t/{XUANWU}/points/mine/"' in page.text  # offered in the menu
+    assert (await client.get(f"/t/{XUANWU}/points/ledger", headers=HTML)).status_code == 403
+    csrf = csrf_of(page.text)
+
+    short = await client.post(
+        f"/t/{XUANWU}/points/mine/objections",
+        headers=HTML,
+        data={"_csrf_token": csrf, "publication_id": pub.json()["id"], "text": "不对"},
+    )
+    assert short.status_code == 422 and "至少 5 个字" in short.text and ">不对</textarea>" in short.text
+    done = await client.post(
+        f"/t/{XUANWU}/points/mine/objections",
+        headers=HTML,
+        data={"_csrf_token": csrf, "publication_id": pub.json()["id"], "text": "12 月参加社区义诊的服务没有计入"},
+    )
+    assert done.status_code == 200 and "异议已提交" in done.text and "已提出" in done.text
+
+    # Staff see it, raised by the person, and answer it; the person sees each step.
+    listed = await client.get(url(XUANWU, "/objections"), headers=xuanwu["admin"])
+    assert listed.status_code == 200, listed.text
+    rows = listed.json()["items"] if isinstance(listed.json(), dict) else listed.json()
+    assert [(o["member_id"], o["raised_by"]) for o in rows] == [(wu, "xw-member")]
+    step = await client.post(
+        url(XUANWU, f"/objections/{rows[0]['id']}/steps"),
+        headers=xuanwu["admin"],
+        json={"to": "investigating", "note": "核对义诊签到表"},
+    )
+    assert step.status_code == 200, step.text
+    again = await client.get(f"/t/{XUANWU}/points/mine", headers=HTML)
+    assert "调查核实中" in again.text and "核对义诊签到表" in again.text
