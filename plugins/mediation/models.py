@@ -74,8 +74,8 @@ class Room(Entity, TenantOwned, Base):
 class Mediator(Entity, TenantOwned, Base):
     """A member of the tenant's ledger serving as mediator (调解员) in a room.
 
-    ``user_id`` is the sign-in account of that member, recorded here because the core keeps no link between
-    users and members: it is what makes the room's cases visible to that person.
+    The room's cases are visible to the mediator through the core's account link of the member (账号关联,
+    ``principal.member``); ``user_id`` names an account explicitly, for one that is not linked to the record.
     """
 
     __tablename__ = "mediation_mediator"

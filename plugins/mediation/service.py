@@ -219,12 +219,14 @@ class Viewer:
 
 
 async def my_rooms(session: AsyncSession, viewer: Viewer) -> set[uuid.UUID]:
-    """Rooms where the viewer's account serves as a mediator now."""
+    """Rooms where the viewer serves as a mediator now: named by account on the mediator, or — 账号关联 — the
+    viewer's account is linked to the member who serves."""
+    who = Mediator.user_id == viewer.principal.user_id
+    link = viewer.principal.member
+    if link is not None:
+        who = or_(who, (Mediator.tenant_id == link.tenant_id) & (Mediator.member_id == link.member_id))
     rows = await session.execute(
-        select(Mediator.room_id).where(
-            Mediator.user_id == viewer.principal.user_id,
-            or_(Mediator.until.is_(None), Mediator.until >= today()),
-        )
+        select(Mediator.room_id).where(who, or_(Mediator.until.is_(None), Mediator.until >= today()))
     )
     return set(rows.scalars())
 

@@ -502,3 +502,31 @@ async def test_concurrent_steps_and_intakes(
             .all()
         )
     assert float(settled) == 1 and len(events) == 1
+
+
+async def test_a_mediator_sees_the_rooms_cases_through_the_account_link(
+    client: httpx.AsyncClient, pg_platform: Platform, xuanwu: dict[str, Any]
+) -> None:
+    """李秀兰 serves in room A without an account named on the mediator; once her account is linked to her record
+    (账号关联), the room's cases are hers to see — and unlinking hides them again."""
+    admin = xuanwu["admin"]
+    created = await client.post(url(XUANWU, "/cases"), headers=admin, json=case_body(xuanwu["room_a"]))
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    await new_user(pg_platform, "tiao-c", XUANWU, "mediator")
+    li = await token(client, "tiao-c")
+    assert (await client.get(url(XUANWU, f"/cases/{case_id}"), headers=li)).status_code == 404
+
+    member = str(xuanwu["members"]["李秀兰"])
+    linked = await client.put(
+        f"/api/v1/t/{XUANWU}/members/{member}/account", headers=admin, json={"username": "tiao-c"}
+    )
+    assert linked.status_code == 200, linked.text
+    assert (await client.get(url(XUANWU, f"/cases/{case_id}"), headers=li)).status_code == 200
+    assert (await client.get(url(XUANWU, "/cases"), headers=li)).json()["total"] == 1
+    # Room B's case stays hidden: the link shows the rooms she serves in, nothing more.
+    other = await client.post(url(XUANWU, "/cases"), headers=admin, json=case_body(xuanwu["room_b"]))
+    assert (await client.get(url(XUANWU, f"/cases/{other.json()['id']}"), headers=li)).status_code == 404
+
+    assert (await client.delete(f"/api/v1/t/{XUANWU}/members/{member}/account", headers=admin)).status_code == 204
+    assert (await client.get(url(XUANWU, f"/cases/{case_id}"), headers=li)).status_code == 404
