@@ -19,6 +19,7 @@ from core.identity.roles import Role
 from core.plugin_host import Aggregation, MemberPanel, MetricSpec, NavItem, PluginContext, PluginInfo, hookimpl
 from core.reports.facts import Fact
 from plugins.talent_pool import demo, panel, service
+from plugins.talent_pool.categories import CATEGORIES
 from plugins.talent_pool.models import MODELS
 from plugins.talent_pool.pages import TalentPoolPages
 from plugins.talent_pool.routes import TalentPoolController
@@ -122,6 +123,11 @@ def register_metrics() -> Sequence[MetricSpec]:
         MetricSpec("talent_pool.suggestions_made", "提出建议", "Suggestions made", "条", "suggestions"),
         MetricSpec("talent_pool.suggestions_adopted", "采纳建议", "Suggestions adopted", "条", "suggestions"),
         MetricSpec("talent_pool.stations", "人才工作站", "Talent stations", "个", "stations", aggregation=level),
+        # Experts by the province-wide classification (an expert counts once in each category of their fields).
+        *(
+            MetricSpec(c.metric, f"{c.title_zh}领域专家", f"Experts: {c.title_en}", "人", "experts", aggregation=level)
+            for c in CATEGORIES
+        ),
     ]
 
 
@@ -138,7 +144,8 @@ async def member_panel(context: PluginContext, member_id: str) -> MemberPanel | 
 
 @hookimpl
 async def demo_data(context: PluginContext) -> None:
-    await demo.seed(context.session, context.tenant.id)
+    settings = TalentPoolSettings.model_validate(context.settings or {})
+    await demo.seed(context.session, context.tenant.id, settings.field_categories)
 
 
 __all__ = ["PLUGIN", "TALENT_OFFICER", "TALENT_VIEWER"]

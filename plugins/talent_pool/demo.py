@@ -7,6 +7,7 @@ reports, suggestions adopted). Idempotent: a tenant that already has profiles is
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ DEMANDS = (
 )  # fmt: skip
 
 
-async def seed(session: AsyncSession, tenant_id: int) -> None:
+async def seed(session: AsyncSession, tenant_id: int, field_categories: Mapping[str, str] | None = None) -> None:
     existing = (
         await session.execute(select(func.count()).select_from(Profile).where(Profile.tenant_id == tenant_id))
     ).scalar_one()
@@ -78,6 +79,8 @@ async def seed(session: AsyncSession, tenant_id: int) -> None:
         profiles.append(profile)
         await record(session, tenant_id, Fact(service.M_EXPERTS, admitted_on))
     await session.flush()
+    for profile in profiles:
+        await service.sync_categories(session, profile, field_categories or {}, admitted_on)
     posted_on = today - datetime.timedelta(days=30)
     for i, (title, field, kind, requester, place, description) in enumerate(DEMANDS):
         demand = Demand(

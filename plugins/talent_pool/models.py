@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,6 +107,40 @@ class Review(Entity, TenantOwned, Base):
     decided_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
     decided_by: Mapped[str] = mapped_column(String(64), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class ExpertCategory(Entity, TenantOwned, Base):
+    """A span of days an admitted expert counts in one category of the province-wide classification.
+
+    Opened (``from_on``) when the expert is admitted, or a change of fields or of the tenant's field-to-category
+    mapping moves them into the category; closed (``to_on``) when they leave it or the pool. The report facts
+    of ``talent_pool.experts.<category>`` are these openings (+1) and closings (−1), on those days, so the
+    recount reproduces every past month's figure. At most one open span per expert and category.
+    See :mod:`plugins.talent_pool.categories`.
+    """
+
+    __tablename__ = "talent_pool_expert_category"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "profile_id"], ["talent_pool_profile.tenant_id", "talent_pool_profile.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint("to_on IS NULL OR to_on >= from_on", name="dates_ordered"),
+        Index("ix_talent_pool_expert_category_profile", "tenant_id", "profile_id"),
+        Index(
+            "uq_talent_pool_expert_category_open",
+            "tenant_id",
+            "profile_id",
+            "category",
+            unique=True,
+            postgresql_where=text("to_on IS NULL"),
+            sqlite_where=text("to_on IS NULL"),
+        ),
+    )
+
+    profile_id: Mapped[uuid.UUID] = mapped_column(GUID, nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    to_on: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
 
 
 class Demand(Entity, TenantOwned, Base):
@@ -258,6 +293,7 @@ MODELS: tuple[type[Base], ...] = (
     Station,
     Profile,
     Review,
+    ExpertCategory,
     Demand,
     Assignment,
     ServiceRecord,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.access import Acting, current_principal, platform_of
 from core.web.pages import render_page
 from plugins.talent_pool import service, sharing
+from plugins.talent_pool.categories import CATEGORIES
 from plugins.talent_pool.routes import readable
 from plugins.talent_pool.schemas import AVAILABILITY_ZH, REQUESTER_ZH, AssignmentCreate
 
@@ -59,7 +60,7 @@ class TalentPoolPages(Controller):
         reminders = await service.reminders(db_session, settings)
         return await render_page(
             request, acting, db_session, "talent_pool/overview.html", plugin="talent_pool",
-            stats=stats, reminders=reminders[:20],
+            stats=stats, reminders=reminders[:20], categories=CATEGORIES,
         )  # fmt: skip
 
     @get("/demands", opt=READ)

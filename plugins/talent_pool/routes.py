@@ -5,6 +5,7 @@ up through the request's scoped session (another county's object simply does not
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -22,6 +23,7 @@ from plugins.talent_pool.schemas import (
     AssignmentOut,
     AssignmentPage,
     AssignmentRespond,
+    CategoriesOut,
     DemandCreate,
     DemandOut,
     DemandPage,
@@ -31,6 +33,7 @@ from plugins.talent_pool.schemas import (
     ProfileOut,
     ProfilePage,
     ProfileUpdate,
+    ReclassifyOut,
     Reminder,
     ReportOut,
     ReviewIn,
@@ -74,6 +77,17 @@ def readable(acting: Acting) -> frozenset[int]:
     return acting.scope.read
 
 
+def mapping_of(request: Request[Any, Any, Any], acting: Acting) -> service.MappingOf:
+    """The ``field_categories`` in effect in a tenant of the acting subtree (its own settings, inherited)."""
+    platform = platform_of(request)
+
+    async def lookup(tenant_id: int) -> Mapping[str, str]:
+        found = await sharing.subtree_settings(platform, acting.tree, [tenant_id])
+        return found[tenant_id].field_categories
+
+    return lookup
+
+
 class TalentPoolController(Controller):
     path = "/"
     tags = ["银发人才库 talent pool"]
@@ -84,6 +98,28 @@ class TalentPoolController(Controller):
     @get("/fields", opt=READ, summary="The tenant's list of talent fields (settings: fields)")
     async def fields(self, plugin_settings: NamedDependency[dict[str, Any]]) -> list[str]:
         return tenant_settings(plugin_settings).fields
+
+    @get(
+        "/categories",
+        opt=READ,
+        summary="The province-wide classification reports count experts by, and the category of each field here",
+    )
+    async def categories(self, plugin_settings: NamedDependency[dict[str, Any]]) -> CategoriesOut:
+        return service.categories_out(tenant_settings(plugin_settings))
+
+    @post(
+        "/categories/reclassify",
+        opt=REVIEW,
+        summary="Apply each tenant's current field_categories to the admitted experts of the subtree (moves today)",
+        status_code=200,
+    )
+    async def reclassify(
+        self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
+        db_session: NamedDependency[AsyncSession],
+    ) -> ReclassifyOut:
+        return await service.reclassify(db_session, mapping_of(request, acting))
 
     @get("/profiles", opt=READ, summary="Expert profiles of the subtree (?status, ?field, ?q, ?station_id)")
     async def list_profiles(
@@ -142,12 +178,16 @@ class TalentPoolController(Controller):
     @patch("/profiles/{profile_id:uuid}", opt=WRITE, summary="Update fields, skills, availability, station …")
     async def update_profile(
         self,
+        request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
         db_session: NamedDependency[AsyncSession],
         plugin_settings: NamedDependency[dict[str, Any]],
         profile_id: FromPath[uuid.UUID],
         data: JSONBody[ProfileUpdate],
     ) -> ProfileOut:
-        row, member = await service.update_profile(db_session, profile_id, data, tenant_settings(plugin_settings))
+        row, member = await service.update_profile(
+            db_session, profile_id, data, tenant_settings(plugin_settings), mapping_of(request, acting)
+        )
         return service.profile_out(row, member)
 
     @post(
@@ -159,13 +199,14 @@ class TalentPoolController(Controller):
     async def review_profile(
         self,
         request: Request[Any, Any, Any],
+        acting: NamedDependency[Acting],
         db_session: NamedDependency[AsyncSession],
         plugin_settings: NamedDependency[dict[str, Any]],
         profile_id: FromPath[uuid.UUID],
         data: JSONBody[ReviewIn],
     ) -> ProfileOut:
         row, member = await service.review_profile(
-            db_session, profile_id, data, tenant_settings(plugin_settings), _actor(request)
+            db_session, profile_id, data, tenant_settings(plugin_settings), _actor(request), mapping_of(request, acting)
         )
         return service.profile_out(row, member, await service.reviews_of(db_session, row))
 
@@ -503,6 +544,10 @@ class TalentPoolController(Controller):
 
     # --- figures -----------------------------------------------------------------------------------------
 
-    @get("/stats", opt=READ, summary="Experts by field, demands posted and met, services, reports, suggestions")
+    @get(
+        "/stats",
+        opt=READ,
+        summary="Experts by field and by category, demands posted and met, services, reports, suggestions",
+    )
     async def stats(self, db_session: NamedDependency[AsyncSession]) -> StatsOut:
         return await service.stats(db_session)

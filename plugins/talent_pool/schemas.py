@@ -7,22 +7,13 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-#: The 12 fields the pool is seeded with (a tenant may edit the list in its settings).
-DEFAULT_FIELDS = (
-    "教育",
-    "医疗卫生",
-    "农业",
-    "科技",
-    "法律",
-    "经济管理",
-    "文化艺术",
-    "工程建设",
-    "党建宣传",
-    "社会工作",
-    "生态环保",
-    "体育健康",
-)
+from plugins.talent_pool.categories import CATEGORIES, OTHER, choices_text, normalise
+
+#: The 12 fields the pool is seeded with (a tenant may edit the list in its settings): the province-wide
+#: classification's categories but 其他, so a tenant that keeps them needs no ``field_categories``.
+DEFAULT_FIELDS = tuple(c.title_zh for c in CATEGORIES if c.code != OTHER)
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -48,6 +39,14 @@ class TalentPoolSettings(BaseModel):
         description="银龄人才援基层：none 不共享；city 本市各县（区）人才库互相开放；province 全省开放",
     )
     max_load: int = Field(default=3, ge=1, le=20, description="一位专家同时承担的服务任务上限（用于匹配打分）")
+    field_categories: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=100,
+        description=(
+            '各领域归入的全省统一专业分类（统计报表按分类汇总）：{领域: 分类代码或名称}，如 {"水利": "engineering"}；'
+            "与分类同名的领域自动归入该分类，其余未列出的领域归入“其他”"
+        ),
+    )
 
     @field_validator("fields")
     @classmethod
@@ -56,6 +55,25 @@ class TalentPoolSettings(BaseModel):
         if len(set(cleaned)) != len(cleaned) or not cleaned:
             raise ValueError("领域名称不能为空，也不能重复")
         return cleaned
+
+    @field_validator("field_categories")
+    @classmethod
+    def _known_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for field, category in value.items():
+            name = field.strip()
+            # PydanticCustomError, not ValueError: the settings API shows its own words, not a generic "取值不正确".
+            if not name or len(name) > 32:
+                raise PydanticCustomError("field_name_invalid", "领域名称不能为空，也不能超过 32 个字")
+            code = normalise(category)
+            if code is None:
+                raise PydanticCustomError(
+                    "field_category_unknown",
+                    "“{value}”不是全省统一的专业分类。可选：{choices}",
+                    {"value": category, "choices": choices_text()},
+                )
+            out[name] = code
+        return out
 
 
 class _Input(BaseModel):
@@ -385,11 +403,36 @@ class StationDetail(StationOut):
     service_list: list[ServiceOut] = Field(default_factory=list)
 
 
+class CategoryOut(BaseModel):
+    code: str
+    title_zh: str
+    title_en: str
+    metric: str
+
+
+class FieldCategoryOut(BaseModel):
+    field: str
+    category: str
+
+
+class CategoriesOut(BaseModel):
+    """The province-wide classification, and where the acting tenant's fields fall in it."""
+
+    categories: list[CategoryOut]
+    fields: list[FieldCategoryOut]
+
+
+class ReclassifyOut(BaseModel):
+    checked: int  # admitted experts of the subtree
+    moved: int  # of them, those whose categories changed
+
+
 class StatsOut(BaseModel):
     """Figures of the acting tenant's subtree (what a bureau's report counts)."""
 
     experts: int
     experts_by_field: dict[str, int]
+    experts_by_category: dict[str, int] = Field(default_factory=dict)  # category code -> experts, every category
     demands_posted: int
     demands_met: int
     services: int

@@ -12,7 +12,7 @@ import contextlib
 import datetime
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
@@ -27,11 +27,12 @@ from core.storage.base import ObjectStore
 from core.storage.models import StoredFile
 from core.storage.sniff import describe_type, sniff
 from core.tenancy.tree import TenantNode, TenantTree
-from plugins.talent_pool import matching, sharing
+from plugins.talent_pool import categories, matching, sharing
 from plugins.talent_pool.models import (
     OPEN_ASSIGNMENT,
     Assignment,
     Demand,
+    ExpertCategory,
     Profile,
     Review,
     ServiceRecord,
@@ -46,13 +47,17 @@ from plugins.talent_pool.schemas import (
     AssignmentOut,
     AssignmentRespond,
     Candidate,
+    CategoriesOut,
+    CategoryOut,
     DemandCreate,
     DemandOut,
     FeedbackIn,
+    FieldCategoryOut,
     MatchOut,
     ProfileCreate,
     ProfileOut,
     ProfileUpdate,
+    ReclassifyOut,
     Reminder,
     ReportOut,
     ReviewIn,
@@ -100,6 +105,9 @@ M_REPORTS = "talent_pool.reports"
 M_SUGGESTIONS = "talent_pool.suggestions_made"
 M_ADOPTED = "talent_pool.suggestions_adopted"
 M_STATIONS = "talent_pool.stations"
+
+#: The field-to-category mapping (``field_categories``) in effect in a tenant: the experts of that tenant count by it.
+MappingOf = Callable[[int], Awaitable[Mapping[str, str]]]
 
 # --- errors ------------------------------------------------------------------------------------------------
 
@@ -362,9 +370,14 @@ async def create_profile(
 
 
 async def update_profile(
-    session: AsyncSession, profile_id: uuid.UUID, data: ProfileUpdate, settings: TalentPoolSettings
+    session: AsyncSession,
+    profile_id: uuid.UUID,
+    data: ProfileUpdate,
+    settings: TalentPoolSettings,
+    mapping_of: MappingOf,
 ) -> tuple[Profile, Member]:
-    row, member = await get_profile(session, profile_id)
+    """Change a profile; an admitted expert whose fields now fall in other categories moves there today."""
+    row, member = await get_profile(session, profile_id, lock=True)
     values = data.model_dump(exclude_unset=True, exclude={"clear_station"})
     if data.fields is not None:
         check_fields(list(data.fields), settings)
@@ -378,13 +391,23 @@ async def update_profile(
     if data.clear_station:
         row.station_id = None
     await session.flush()
+    await sync_categories(session, row, await mapping_of(row.tenant_id), today())
     return row, member
 
 
 async def review_profile(
-    session: AsyncSession, profile_id: uuid.UUID, data: ReviewIn, settings: TalentPoolSettings, actor: str
+    session: AsyncSession,
+    profile_id: uuid.UUID,
+    data: ReviewIn,
+    settings: TalentPoolSettings,
+    actor: str,
+    mapping_of: MappingOf,
 ) -> tuple[Profile, Member]:
-    """Admission (待审核 → 已入库 / 未通过), periodic re-review (renew), or leaving the pool (retire)."""
+    """Admission (待审核 → 已入库 / 未通过), periodic re-review (renew), or leaving the pool (retire).
+
+    Admission counts the expert in the categories of their fields, retirement takes them out of all, and a
+    re-review applies the tenant's mapping as it stands (a field remapped since moves them today).
+    """
     row, member = await get_profile(session, profile_id, lock=True)
     allowed = {"admit": ("pending",), "reject": ("pending",), "renew": ("admitted",), "retire": ("admitted",)}
     if row.status not in allowed[data.decision]:
@@ -421,7 +444,97 @@ async def review_profile(
         )
     )
     await session.flush()
+    await sync_categories(session, row, await mapping_of(row.tenant_id), day)
     return row, member
+
+
+# --- categories (experts by the province-wide classification) -----------------------------------------------
+
+
+async def sync_categories(
+    session: AsyncSession, profile: Profile, mapping: Mapping[str, str], day: datetime.date
+) -> bool:
+    """Make the expert's open category spans what their status and fields imply now; record the change on ``day``.
+
+    Call with the profile row locked. An admitted expert counts in :func:`categories.categories_of` their
+    fields, anyone else in none. A span left the day it was opened is dropped (it never counted at any day's
+    end, and its +1 and −1 cancel). Returns whether anything moved.
+    """
+    wanted = set(categories.categories_of(profile.fields or [], mapping)) if profile.status == "admitted" else set()
+    spans = (
+        (
+            await session.execute(
+                select(ExpertCategory).where(
+                    ExpertCategory.tenant_id == profile.tenant_id,
+                    ExpertCategory.profile_id == profile.id,
+                    ExpertCategory.to_on.is_(None),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    facts: list[Fact] = []
+    held = set()
+    for span in spans:
+        if span.category in wanted:
+            held.add(span.category)
+            continue
+        if span.from_on >= day:
+            await session.delete(span)
+        else:
+            span.to_on = day
+        facts.append(Fact(categories.metric_id(span.category), day, -1))
+    for code in sorted(wanted - held, key=categories.ORDER.__getitem__):
+        session.add(ExpertCategory(tenant_id=profile.tenant_id, profile_id=profile.id, category=code, from_on=day))
+        facts.append(Fact(categories.metric_id(code), day))
+    if facts:
+        await session.flush()
+        await record(session, profile.tenant_id, *facts)
+    return bool(facts)
+
+
+async def reclassify(session: AsyncSession, mapping_of: MappingOf) -> ReclassifyOut:
+    """Apply each tenant's current field-to-category mapping to every admitted expert the session may write.
+
+    A change of ``field_categories`` (or of a field's name) does not move anybody by itself: the figures already
+    reported stay as they were until this runs (or the expert's profile is next written); experts then move
+    from their old categories to the new ones today.
+    """
+    rows = (
+        (
+            await session.execute(
+                select(Profile)
+                .where(Profile.status == "admitted")
+                .order_by(Profile.tenant_id, Profile.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    day = today()
+    mappings: dict[int, Mapping[str, str]] = {}
+    moved = 0
+    for row in rows:
+        if row.tenant_id not in mappings:
+            mappings[row.tenant_id] = await mapping_of(row.tenant_id)
+        moved += await sync_categories(session, row, mappings[row.tenant_id], day)
+    return ReclassifyOut(checked=len(rows), moved=moved)
+
+
+def categories_out(settings: TalentPoolSettings) -> CategoriesOut:
+    return CategoriesOut(
+        categories=[
+            CategoryOut(code=c.code, title_zh=c.title_zh, title_en=c.title_en, metric=c.metric)
+            for c in categories.CATEGORIES
+        ],
+        fields=[
+            FieldCategoryOut(field=f, category=categories.category_of(f, settings.field_categories))
+            for f in settings.fields
+        ],
+    )
 
 
 async def list_profiles(
@@ -1297,9 +1410,19 @@ async def stats(session: AsyncSession) -> StatsOut:
     made = (await session.execute(select(func.count()).select_from(Suggestion))).scalar_one()
     adopted = (await session.execute(select(func.count()).where(Suggestion.adopted.is_(True)))).scalar_one()
     stations = (await session.execute(select(func.count()).where(Station.closed_on.is_(None)))).scalar_one()
+    by_category = dict.fromkeys((c.code for c in categories.CATEGORIES), 0)
+    for code, n in (
+        await session.execute(
+            select(ExpertCategory.category, func.count())
+            .where(ExpertCategory.to_on.is_(None))
+            .group_by(ExpertCategory.category)
+        )
+    ).tuples():
+        by_category[code] = n
     return StatsOut(
         experts=len(admitted),
         experts_by_field=dict(sorted(by_field.items(), key=lambda kv: (-kv[1], kv[0]))),
+        experts_by_category=by_category,
         demands_posted=posted,
         demands_met=met,
         services=services,
@@ -1327,6 +1450,16 @@ async def metric_facts(session: AsyncSession, tenant_id: int) -> AsyncIterator[F
         yield Fact(M_EXPERTS, admitted_on)
         if retired_on is not None:
             yield Fact(M_EXPERTS, retired_on, -1)
+    for category, from_on, to_on in (
+        await session.execute(
+            select(ExpertCategory.category, ExpertCategory.from_on, ExpertCategory.to_on).where(
+                ExpertCategory.tenant_id == tenant_id
+            )
+        )
+    ).tuples():
+        yield Fact(categories.metric_id(category), from_on)
+        if to_on is not None:
+            yield Fact(categories.metric_id(category), to_on, -1)
     for posted_on, met_on in (
         await session.execute(select(Demand.posted_on, Demand.met_on).where(Demand.tenant_id == tenant_id))
     ).tuples():

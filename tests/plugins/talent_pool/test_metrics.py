@@ -150,7 +150,10 @@ async def test_aggregates_equal_the_facts_after_writes_reversals_and_late_entrie
         assert kept[("talent_pool.suggestions_adopted", month_of(LAST_MONTH))] == 1  # adopted late, dated then
         assert kept[("talent_pool.suggestions_adopted", month_of(TODAY))] == 1
     # The sibling's expert served 玄武's demand: the figures are 玄武's, 秦淮 counts its expert only.
-    assert {m for m, _ in await aggregates(pg_platform, qh_id)} == {"talent_pool.experts"}
+    assert {m for m, _ in await aggregates(pg_platform, qh_id)} == {
+        "talent_pool.experts",
+        "talent_pool.experts.agriculture",
+    }
     assert shared_service and b["status"] == "admitted"
     # Every metric the plugin declares is one it can produce, and the rate is built from two sums.
     declared = {m.id: m for m in register_metrics()}
