@@ -392,3 +392,28 @@ async def test_the_dashboard_shows_the_chosen_periods_figures_per_child_with_dri
     assert wrong.status_code == 200 and 'role="alert"' in wrong.text and "无法识别" in wrong.text
     member = {**(await token(client, "xw-member")), "accept": "text/html"}
     assert "reports/rollup.xlsx" not in (await client.get("/t/320102/", headers=member)).text
+
+
+def test_a_programme_paragraph_names_only_the_breakdowns_that_are_not_zero() -> None:
+    from core.reports.rollup import Rollup, Unit
+    from core.reports.work_report import Programme, programme_paragraph
+    from core.tenancy.tree import TenantLevel, TenantNode
+
+    specs = [
+        MetricSpec("tp.experts", "在库专家", "Experts", "人", "", Aggregation.LEVEL),
+        MetricSpec("tp.services", "专家服务", "Services", "次", ""),
+        MetricSpec("tp.experts.education", "教育领域专家", "Education", "人", "", Aggregation.LEVEL),
+        MetricSpec("tp.experts.law", "法律领域专家", "Law", "人", "", Aggregation.LEVEL),
+        MetricSpec("tp.experts.other", "其他领域专家", "Other", "人", "", Aggregation.LEVEL),
+        MetricSpec("tp.rate", "满足率", "Rate", "", "", Aggregation.RATE, "tp.services", "tp.experts"),
+        MetricSpec("tp.rate.law", "法律满足率", "Law rate", "", "", Aggregation.RATE, "tp.services", "tp.experts"),
+    ]
+    node = TenantNode(1, "320100", "南京市", TenantLevel("city"), None, "/1/", True)
+    values = {"tp.experts": 7, "tp.services": 12, "tp.experts.education": 5, "tp.experts.law": 0,
+              "tp.experts.other": 2, "tp.rate": 0.5, "tp.rate.law": 0.25}  # fmt: skip
+    period = ReportPeriod.parse("2026")
+    result = Rollup(node, period, period.previous(), specs, Unit(node, values, {"tp.services": 10}), [])
+    text = programme_paragraph(result, Programme("银发人才库", specs))
+    assert text == (
+        "2026年，在库专家7人（其中教育领域专家5人、其他领域专家2人），专家服务12次（较上期增长20.0%），满足率50.0%。"
+    )

@@ -96,12 +96,42 @@ def core_paragraphs(result: Rollup) -> list[tuple[str, list[str]]]:
 
 
 def programme_paragraph(result: Rollup, programme: Programme) -> str:
+    """One sentence of figures per programme, in declaration order.
+
+    A metric whose id extends another of the same programme (``talent_pool.experts.education`` under
+    ``talent_pool.experts``) is a breakdown: it follows its total as "其中…", and only the parts that are not zero
+    are named (a report that lists thirteen fields of expertise at 0 says nothing). Breakdowns of rates are left
+    to the tables of the Excel export.
+    """
     v, p = result.total.values, result.total.previous
+    ids = {spec.id for spec in programme.specs}
+
+    def parent_of(spec: MetricSpec) -> str | None:
+        head = spec.id
+        while "." in head:
+            head = head.rsplit(".", 1)[0]
+            if head in ids:
+                return head
+        return None
+
+    breakdowns: dict[str, list[MetricSpec]] = {}
+    for spec in programme.specs:
+        parent = parent_of(spec)
+        if parent is not None:
+            breakdowns.setdefault(parent, []).append(spec)
     parts = []
     for spec in programme.specs:
+        if parent_of(spec) is not None:
+            continue
         text = f"{spec.label_zh}{_figure(spec, v.get(spec.id))}"
         change = _change(v.get(spec.id), p.get(spec.id)) if spec.aggregation is not Aggregation.RATE else ""
-        parts.append(f"{text}（{change}）" if change else text)
+        text = f"{text}（{change}）" if change else text
+        named = [
+            f"{part.label_zh}{_figure(part, v.get(part.id))}"
+            for part in breakdowns.get(spec.id, [])
+            if part.aggregation is not Aggregation.RATE and v.get(part.id)
+        ]
+        parts.append(f"{text}（其中{'、'.join(named)}）" if named else text)
     return f"{result.period.label}，" + "，".join(parts) + "。" if parts else "本期暂无统计数据。"
 
 
