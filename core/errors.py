@@ -156,7 +156,15 @@ _ZH_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def zh_validation_message(kind: str, fallback: str) -> str:
-    """Chinese for a validation problem, by pydantic error type or, failing that, by its English text."""
+    """Chinese for a validation problem, by pydantic error type or, failing that, by its English text.
+
+    A validator of our own that raises ``ValueError("…")`` wrote its message for a person: that message is kept
+    (pydantic only prefixes it with "Value error, ") rather than replaced by the generic "取值不正确" — when it is
+    Chinese; a library's English one still gets the generic words.
+    """
+    own = fallback.removeprefix("Value error, ")
+    if kind == "value_error" and own != fallback and any("\u4e00" <= ch <= "\u9fff" for ch in own):
+        return own
     if kind in _ZH_VALIDATION:
         return _ZH_VALIDATION[kind]
     for pattern, template in _ZH_PATTERNS:

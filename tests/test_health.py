@@ -80,3 +80,11 @@ async def test_openapi_is_served(client: Any) -> None:
 async def test_request_id_is_echoed_and_minted(client: Any) -> None:
     assert (await client.get("/health", headers={"X-Request-ID": "abc-123"})).headers["x-request-id"] == "abc-123"
     assert len((await client.get("/health", headers={"X-Request-ID": "bad id!"})).headers["x-request-id"]) == 32
+
+
+def test_a_validators_own_chinese_words_reach_the_person() -> None:
+    from core.errors import zh_validation_message
+
+    assert zh_validation_message("value_error", "Value error, 日期不能晚于今天") == "日期不能晚于今天"
+    assert zh_validation_message("value_error", "Value error, value is not a valid email address") == "取值不正确"
+    assert zh_validation_message("missing", "Field required") == "必填"
