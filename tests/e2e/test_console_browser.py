@@ -376,3 +376,33 @@ async def test_a_members_timeline_on_a_phone_in_large_text(
         assert await small_targets(page) == [], path
     await shot(page, "tenants-phone-large-text")
     await context.close()
+
+
+async def test_a_retired_cadre_signs_in_on_a_phone_and_lands_on_my_page(
+    live_server: str, browser: Browser, world: dict[str, Any], client: Any
+) -> None:
+    """账号关联: the person's own account lands on 我的主页 — their own timeline, large text, nothing sideways."""
+    from tests.test_console_pages import ledger
+
+    admin = await token(client, "xw-admin")
+    ids = await ledger(client, admin)
+    linked = await client.put(
+        f"/api/v1/t/320102/members/{ids['a']}/account", headers=admin, json={"username": "xw-member"}
+    )
+    assert linked.status_code == 200, linked.text
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, locale="zh-CN"
+    )
+    page = await context.new_page()
+    await sign_in(page, live_server, "xw-member")
+    assert page.url == f"{live_server}/t/320102/me"
+    assert await page.locator("h1").inner_text() == "我的主页"
+    assert "王建国同志，您好" in await page.locator("main").inner_text()
+    assert "李秀英" not in await page.content()
+    async with page.expect_navigation():
+        await page.click("button[name=elder]")
+    assert await page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 22
+    await no_sideways_scroll(page, 360)
+    assert await small_targets(page) == []
+    await shot(page, "my-page-phone-large-text")
+    await context.close()
