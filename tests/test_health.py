@@ -88,3 +88,37 @@ def test_a_validators_own_chinese_words_reach_the_person() -> None:
     assert zh_validation_message("value_error", "Value error, 日期不能晚于今天") == "日期不能晚于今天"
     assert zh_validation_message("value_error", "Value error, value is not a valid email address") == "取值不正确"
     assert zh_validation_message("missing", "Field required") == "必填"
+
+
+async def test_ready_refuses_a_database_that_was_never_migrated(pg_urls: dict[str, str], owner_engine: Any) -> None:
+    """A pod started before the migration job finished must not take traffic: /ready names the database."""
+    import os
+    import uuid
+
+    import asyncpg
+
+    from tests.conftest import _with_db
+
+    admin_dsn = os.environ["YINLING_TEST_PG_ADMIN_DSN"]
+    empty = f"yinling_t_empty_{uuid.uuid4().hex[:6]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{empty}"')
+    finally:
+        await conn.close()
+    settings = service_settings(pg_urls, database_url=_with_db(pg_urls["app"], empty))
+    platform = Platform.from_settings(settings)
+    try:
+        async with http_client(create_app(settings, platform=platform)) as client:
+            response = await client.get("/ready")
+            body = response.json()
+            assert response.status_code == 503 and body["failed"] == ["database"]
+            assert "yinling db upgrade" in body["checks"]["database"]["error"]
+            assert (await client.get("/health")).status_code == 200
+    finally:
+        await platform.close()
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
+        finally:
+            await conn.close()

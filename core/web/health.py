@@ -17,9 +17,35 @@ CHECK_TIMEOUT = 3.0
 _LABELS_ZH = {"database": "数据库", "cache": "缓存", "storage": "文件存储", "identity": "统一身份认证"}
 
 
+_expected_heads: dict[str, frozenset[str]] = {}
+
+
+def expected_heads(platform: Platform) -> frozenset[str]:
+    """The Alembic heads of the core and every installed plugin (read once: the code does not change under us)."""
+    key = "heads"
+    if key not in _expected_heads:
+        from core.db.migrate import heads
+
+        _expected_heads[key] = frozenset(heads(platform.settings))
+    return _expected_heads[key]
+
+
+class SchemaBehind(Exception):
+    """The database answers but its schema is not the code's: a pod must not take traffic before the migration."""
+
+
 async def _database(platform: Platform) -> str:
     async with platform.database.session(TenantScope()) as session:
         await session.execute(text("SELECT 1"))
+        try:
+            applied = set((await session.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+        except Exception as exc:  # no version table: never migrated
+            raise SchemaBehind("数据库尚未建表，请先运行 yinling db upgrade") from exc
+    missing = expected_heads(platform) - applied
+    if missing:
+        raise SchemaBehind(
+            f"数据库结构不是最新版本（缺少迁移 {'、'.join(sorted(missing))}），请运行 yinling db upgrade"
+        )
     return platform.database.dialect
 
 
