@@ -443,3 +443,34 @@ async def test_an_inactive_programme_answers_404_before_permissions(
     member = await token(client, "xw-member")  # lacks sample.write, and the programme is off
     response = await client.post("/api/v1/t/320102/sample/pokes", headers=member, json={})
     assert response.status_code == 404 and response.json()["error"]["code"] == "plugin.inactive"
+
+
+def test_plugins_import_only_the_public_core_api() -> None:
+    """The built-in plugins and the example import only the documented core modules (docs/plugins.md §12)."""
+    import ast
+
+    from core.plugin_host.public import PUBLIC_API
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [
+        p
+        for folder in (root / "plugins", root / "examples")
+        for p in folder.rglob("*.py")
+        if "tests" not in p.parts and ".venv" not in p.parts
+    ]
+    assert len(sources) > 40
+    reached: dict[str, set[str]] = {}
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name == "core" or name.startswith("core."):
+                    reached.setdefault(name, set()).add(str(source.relative_to(root)))
+    private = {module: sorted(files) for module, files in reached.items() if module not in PUBLIC_API}
+    assert private == {}
+    docs = (root / "docs" / "plugins.md").read_text(encoding="utf-8")
+    assert [m for m in PUBLIC_API if f"`{m}`" not in docs] == []

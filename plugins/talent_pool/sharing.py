@@ -30,9 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.scope import TenantScope
 from core.orgs.models import Member
-from core.plugin_host.activation import effective_settings
-from core.plugin_host.service import effective_in
-from core.plugin_host.settings import plugin_defaults
+from core.plugin_host import programme_states
 from core.tenancy.models import TenantLevel
 from core.tenancy.tree import TenantNode, TenantTree
 from plugins.talent_pool.matching import ExpertView
@@ -80,12 +78,10 @@ async def shared_tenants(
     platform: Platform, tree: TenantTree, acting: TenantNode, readable: Iterable[int]
 ) -> SharedPools:
     """The tenants outside ``readable`` whose pools are open to ``acting`` (mutual consent, plugin active)."""
-    snapshot = await platform.activation.get(platform.database)
-    defaults = plugin_defaults(platform.plugins, PLUGIN)
+    states = await programme_states(platform, tree, PLUGIN)
 
     def settings_of(tenant_id: int) -> TalentPoolSettings:
-        values, _ = effective_settings(tree, snapshot, tenant_id, PLUGIN, defaults)
-        return TalentPoolSettings.model_validate(values)
+        return TalentPoolSettings.model_validate(states(tenant_id).settings)
 
     own = settings_of(acting.id)
     root = group_root(tree, acting.id, own.share_within)
@@ -97,7 +93,7 @@ async def shared_tenants(
     for node in tree.walk(root.id):
         if node.id in inside or not node.is_active or node.level != TenantLevel.COUNTY:
             continue
-        if not effective_in(platform.plugins, tree, snapshot, node.id)[PLUGIN].active:
+        if not states(node.id).active:
             continue
         theirs = settings_of(node.id)
         their_root = group_root(tree, node.id, theirs.share_within)
@@ -213,18 +209,8 @@ async def read_own_experts(
     ]
 
 
-def settings_in(
-    platform_snapshot: Any, tree: TenantTree, tenant_ids: Iterable[int], defaults: dict[str, Any]
-) -> dict[int, TalentPoolSettings]:
-    out: dict[int, TalentPoolSettings] = {}
-    for tid in tenant_ids:
-        values, _ = effective_settings(tree, platform_snapshot, tid, PLUGIN, defaults)
-        out[tid] = TalentPoolSettings.model_validate(values)
-    return out
-
-
 async def subtree_settings(
     platform: Platform, tree: TenantTree, tenant_ids: Iterable[int]
 ) -> dict[int, TalentPoolSettings]:
-    snapshot = await platform.activation.get(platform.database)
-    return settings_in(snapshot, tree, tenant_ids, plugin_defaults(platform.plugins, PLUGIN))
+    states = await programme_states(platform, tree, PLUGIN)
+    return {tid: TalentPoolSettings.model_validate(states(tid).settings) for tid in tenant_ids}
