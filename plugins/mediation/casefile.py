@@ -129,7 +129,7 @@ async def agreement_for(session: AsyncSession, storage: ObjectStore, tree: Tenan
         raise NOT_SETTLED.error(
             field="case_id", status=case.status, status_zh=service.STATUS_ZH.get(case.status, case.status)
         )
-    found = await files.template_of(session, case.tenant_id)
+    found = await files.template_in_force(session, tree, case.tenant_id)
     template = await storage.get(found[1].key) if found else documents.default_template()
     info = await gather(session, tree, case)
     await _audit(session, case, "agreement")

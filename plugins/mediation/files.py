@@ -12,9 +12,11 @@ import uuid
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.scope import TenantScope, get_scope, set_scope
 from core.errors import ErrorSpec
 from core.storage.base import ObjectStore
 from core.storage.models import StoredFile
+from core.tenancy.tree import TenantTree
 from plugins.mediation.models import AgreementTemplate, Attachment, Case
 from plugins.mediation.schemas import AttachmentOut
 
@@ -160,6 +162,44 @@ async def template_of(session: AsyncSession, tenant_id: int) -> tuple[AgreementT
     )
     found = (await session.execute(query)).first()
     return (found[0], found[1]) if found else None
+
+
+async def template_in_force(
+    session: AsyncSession, tree: TenantTree, tenant_id: int
+) -> tuple[AgreementTemplate, StoredFile, int] | None:
+    """The tenant's own template, else the nearest ancestor's (a city's template serves its counties, as the
+    core's work-report template does); with the tenant it comes from. ``None``: the shipped one.
+
+    The ancestors' rows lie outside the acting subtree, so reads are widened to exactly the lineage for this
+    one query and narrowed again at once; writes are never widened.
+    """
+    lineage = [node.id for node in tree.lineage(tenant_id)]
+    sync = session.sync_session
+    scope = get_scope(sync) or TenantScope()
+    widened = TenantScope(read=scope.read | set(lineage), write=scope.write, everything=scope.everything)
+    await session.flush()
+    await session.run_sync(lambda s: set_scope(s, widened))
+    try:
+        rows = (
+            await session.execute(
+                select(AgreementTemplate, StoredFile)
+                .join(
+                    StoredFile,
+                    and_(
+                        StoredFile.tenant_id == AgreementTemplate.tenant_id, StoredFile.id == AgreementTemplate.file_id
+                    ),
+                )
+                .where(AgreementTemplate.tenant_id.in_(lineage), AgreementTemplate.kind == "agreement")
+            )
+        ).all()
+    finally:
+        await session.run_sync(lambda s: set_scope(s, scope))
+    by_tenant = {template.tenant_id: (template, stored) for template, stored in rows}
+    for candidate in reversed(lineage):  # nearest first
+        if candidate in by_tenant:
+            template, stored = by_tenant[candidate]
+            return template, stored, candidate
+    return None
 
 
 async def replace_template(

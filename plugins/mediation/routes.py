@@ -458,18 +458,22 @@ class MediationController(Controller):
 
     # --- the agreement template ----------------------------------------------------------------
 
-    @get("/templates/agreement", opt=READ, summary="The agreement template in use here and its placeholders")
+    @get(
+        "/templates/agreement",
+        opt=READ,
+        summary="The agreement template in use here (own, or the nearest level above's) and its placeholders",
+    )
     async def get_template(
         self,
         request: Request[Any, Any, Any],
         acting: NamedDependency[Acting],
         db_session: NamedDependency[AsyncSession],
     ) -> TemplateOut:
-        found = await files.template_of(db_session, acting.tenant.id)
+        found = await files.template_in_force(db_session, acting.tree, acting.tenant.id)
         names = [f"{{{{{name}}}}}：{meaning}" for name, meaning in documents.PLACEHOLDERS.items()]
         if found is None:
             return TemplateOut(custom=False, placeholders=names)
-        template, stored = found
+        template, stored, source = found
         url = await platform_of(request).storage.signed_url(stored.key, download_name=stored.original_name)
         return TemplateOut(
             custom=True,
@@ -477,6 +481,7 @@ class MediationController(Controller):
             uploaded_on=template.uploaded_on,
             placeholders=names,
             download_url=url,
+            inherited_from=None if source == acting.tenant.id else acting.tree.nodes[source].name,
         )
 
     @put(

@@ -331,6 +331,7 @@ class TemplateOut(BaseModel):
     uploaded_on: datetime.date | None = None
     placeholders: list[str]
     download_url: str | None = None
+    inherited_from: str | None = None  # the level above whose template serves here (no own template)
 
 
 class FigureRow(BaseModel):

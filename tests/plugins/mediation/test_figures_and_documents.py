@@ -25,7 +25,7 @@ from plugins.mediation.documents import make_default_template
 from plugins.mediation.models import Case, Mediator, Room
 from tests.support import token
 
-from .conftest import AGREEMENT, TODAY, XUANWU, case_body, url
+from .conftest import AGREEMENT, NANJING, TODAY, XUANWU, case_body, grant, set_state, url
 from .test_workflow import _docx_text, _key
 
 
@@ -193,9 +193,9 @@ async def test_aggregates_equal_the_recount_after_reversals_and_late_entries(
     assert "梅园新村银龄调解室" in panel.items[2]["text"]
 
 
-def _custom_template(*, complete: bool = True) -> bytes:
+def _custom_template(*, complete: bool = True, heading: str = "玄武区人民调解委员会（自定义模板）") -> bytes:
     document = Document(io.BytesIO(make_default_template()))
-    document.paragraphs[0].insert_paragraph_before("玄武区人民调解委员会（自定义模板）")
+    document.paragraphs[0].insert_paragraph_before(heading)
     table = document.add_table(rows=1, cols=2)
     table.rows[0].cells[0].text = "协议条款"
     table.rows[0].cells[1].text = "{{协议内容}}"
@@ -249,6 +249,33 @@ async def test_tenant_replaces_the_agreement_template(
     again = await client.post(url(XUANWU, f"/cases/{case['id']}/agreement"), headers=admin)
     text = _docx_text(await pg_platform.storage.get(await _key(pg_platform, again.json()["id"])))
     assert "自定义模板" not in text and "人民调解协议书" in text
+
+    # The city's template serves a county that has none of its own (as the work report's does).
+    city = await token(client, "nj-admin")
+    await set_state(client, city, NANJING, "enabled")
+    await grant(pg_platform, "nj-admin", NANJING, "mediation_manager")
+    city_up = await client.put(
+        url(NANJING, "/templates/agreement"),
+        headers=city,
+        files={"file": ("南京模板.docx", _custom_template(heading="南京市人民调解协议书（市级模板）"), docx)},
+    )
+    assert city_up.status_code == 200, city_up.text
+    in_force = (await client.get(url(XUANWU, "/templates/agreement"), headers=admin)).json()
+    assert in_force["custom"] is True and in_force["inherited_from"] == "南京市"
+    from_city = await client.post(url(XUANWU, f"/cases/{case['id']}/agreement"), headers=admin)
+    text = _docx_text(await pg_platform.storage.get(await _key(pg_platform, from_city.json()["id"])))
+    assert "南京市人民调解协议书（市级模板）" in text
+    # A county's own template wins over the city's; deleting it falls back to the city's, not the shipped one.
+    await client.put(
+        url(XUANWU, "/templates/agreement"), headers=admin, files={"file": ("玄武模板.docx", _custom_template(), docx)}
+    )
+    own = (await client.get(url(XUANWU, "/templates/agreement"), headers=admin)).json()
+    assert own["custom"] is True and own["inherited_from"] is None
+    assert (await client.delete(url(XUANWU, "/templates/agreement"), headers=admin)).status_code == 204
+    assert (await client.get(url(XUANWU, "/templates/agreement"), headers=admin)).json()["inherited_from"] == "南京市"
+    # Deleting in the county never touches the city's.
+    assert (await client.delete(url(XUANWU, "/templates/agreement"), headers=admin)).status_code == 204
+    assert (await client.get(url(NANJING, "/templates/agreement"), headers=city)).json()["custom"] is True
 
 
 async def test_demo_data_is_idempotent_and_its_figures_hold(
