@@ -14,8 +14,8 @@ Then, through the application role with row-level security, it measures and prin
 - the province dashboard roll-up for a year (all core metrics, per city, with the previous year): p50/p95/max
   over ``--runs`` runs, and the same for a city, a county and a custom range of months;
 - the cost of keeping aggregates current per write: ``core.reports.facts.record`` of one summed fact, of one
-  distinct-count fact (subject rows at four levels × month/quarter/year), and of a meeting's attendance diff,
-  each inside its own transaction against the full tables.
+  distinct-count fact (subject rows at three levels, province, city and county, × month/quarter/year), and of a
+  meeting's attendance diff, each inside its own transaction against the full tables.
 Targets (issue #11): roll-up under 200 ms at p95; aggregate upkeep under 2 ms per write. Not a test: it prints.
 """
 
@@ -205,7 +205,7 @@ async def generate(owner_dsn: str, counties_per_city: int, members: int, meeting
         )
         await step(
             conn,
-            "report_subject: a distinct metric, 4 levels",
+            "report_subject: a distinct metric, 3 levels",
             f"""
             INSERT INTO report_subject (tenant_id, metric, period, subject, n)
             SELECT lvl, '{DISTINCT}', p, mb.id::text, 1
@@ -297,7 +297,7 @@ async def measure(settings: Settings, runs: int, writes: int) -> None:
 
         await timed("summed fact (one attendance mark)", lambda s, i: record(s, county.id, Fact(m.ATTENDANCE, day)))
         await timed(
-            "distinct fact (4 levels × Y/Q/M subject rows)",
+            "distinct fact (3 levels × Y/Q/M subject rows)",
             lambda s, i: record(s, county.id, Fact(DISTINCT, day, subject=str(uuid.UUID(int=i)))),
         )
         before = meeting_facts(day, "lecture", False, ["present"] * 20 + ["absent"] * 4)

@@ -24,8 +24,8 @@ from core.orglife.periods import Period
 from core.orgs.models import Member
 from core.platform import Platform
 from core.plugin_host.declarations import Aggregation, MetricSpec
-from core.reports.facts import Fact, record, retract
-from core.reports.models import ReportSum
+from core.reports.facts import Fact, period_keys, record, retract
+from core.reports.models import ReportDistinct, ReportSubject, ReportSum
 from core.reports.periods import ReportPeriod
 from core.reports.recount import facts_from_raw, totals
 from core.reports.rollup import catalogue, rollup
@@ -228,6 +228,112 @@ async def test_a_county_cannot_write_its_citys_distinct_rows_except_through_the_
                 text("INSERT INTO report_distinct (tenant_id, metric, period, value) VALUES (:t, 'x', 'Y2026', 5)"),
                 {"t": ids["320100"]},
             )
+
+
+async def record_and_compare_the_distinct_rows(platform: Platform, lineages: dict[int, list[int]]) -> None:
+    """Distinct facts in two counties of a city (repeats, a retraction before its record, a fact and its reversal
+    in one call, reversals across periods): ``report_subject`` and ``report_distinct`` equal a naive recount."""
+    a, b = sorted(lineages)
+    day = datetime.date(TODAY.year, 3, 10)
+    calls: list[tuple[int, list[Fact]]] = [
+        (a, [Fact("t.people", day, subject="p1"), Fact("t.people", day, subject="p1"), Fact("t.people", day, 1, "p2")]),
+        (b, [Fact("t.people", day.replace(month=8), subject="p1"), Fact("t.other", day, subject="p1")]),
+        (a, [Fact("t.people", day.replace(month=11), -1, "p3")]),  # a retraction seen before its record
+        (a, [Fact("t.people", day, subject="p4"), Fact("t.people", day, -1, "p4")]),  # nets to nothing
+        (a, [Fact("t.people", day, -1, "p1")]),
+        (a, [Fact("t.people", day.replace(month=11), subject="p3"), Fact("t.people", day, -1, "p1")]),
+        (b, [Fact("t.people", day.replace(month=9), subject="p2")]),
+    ]
+    expected_n: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    for tenant_id, facts in calls:
+        async with platform.database.session(TenantScope.of([tenant_id], [tenant_id])) as session:
+            await record(session, tenant_id, *facts)
+        for fact in facts:
+            for level in lineages[tenant_id]:
+                for period in period_keys(fact.on):
+                    expected_n[(level, fact.metric, period, str(fact.subject))] += 1 if fact.value > 0 else -1
+    expected_count: dict[tuple[int, str, str], int] = defaultdict(int)
+    for (level, metric, period, _), n in expected_n.items():
+        if n > 0:
+            expected_count[(level, metric, period)] += 1
+    async with platform.database.session(TenantScope.system()) as session:
+        subjects = (await session.execute(select(ReportSubject))).scalars().all()
+        counters = (await session.execute(select(ReportDistinct))).scalars().all()
+    assert {(r.tenant_id, r.metric, r.period, r.subject): r.n for r in subjects if r.n} == {
+        k: n for k, n in expected_n.items() if n
+    }
+    assert {(r.tenant_id, r.metric, r.period): r.value for r in counters if r.value} == dict(expected_count)
+    year = f"Y{TODAY.year}"
+    # The year: a counts p2; b counts p1 and p2; the city and the province count p1 and p2 once each.
+    assert [expected_count[(level, "t.people", year)] for level in (*lineages[a], b)] == [2, 2, 1, 2]
+
+
+async def test_distinct_upkeep_equals_a_naive_recount_on_postgres(world: dict[str, Any], pg_platform: Platform) -> None:
+    ids = world["ids"]
+    province, city = ids["320000"], ids["320100"]
+    await record_and_compare_the_distinct_rows(
+        pg_platform, {ids["320102"]: [province, city, ids["320102"]], ids["320104"]: [province, city, ids["320104"]]}
+    )
+
+
+@pytest.mark.embedded
+async def test_distinct_upkeep_equals_a_naive_recount_on_sqlite(embedded_settings: Any) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    from core.db.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, embedded_settings, "heads", [])
+    platform = Platform.from_settings(embedded_settings)
+    try:
+        async with platform.database.session(TenantScope.system()) as session:
+            for id_, code, level, parent, path in (
+                (1, "320000", "province", None, "/1/"),
+                (2, "320100", "city", 1, "/1/2/"),
+                (3, "320102", "county", 2, "/1/2/3/"),
+                (4, "320104", "county", 2, "/1/2/4/"),
+            ):
+                await session.execute(
+                    text(
+                        "INSERT INTO tenant (id, code, name, level, parent_id, path, is_active, settings, created_at, "
+                        "updated_at) VALUES (:i, :c, :c, :l, :p, :path, 1, '{}', '2026-01-01', '2026-01-01')"
+                    ),
+                    {"i": id_, "c": code, "l": level, "p": parent, "path": path},
+                )
+        await record_and_compare_the_distinct_rows(platform, {3: [1, 2, 3], 4: [1, 2, 4]})
+    finally:
+        await platform.close()
+
+
+async def test_the_upkeep_setting_is_off_again_for_the_next_statement_and_only_writable_tenants_are_counted(
+    world: dict[str, Any], pg_platform: Platform
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    ids = world["ids"]
+    county, other, city = ids["320102"], ids["320104"], ids["320100"]
+    day = datetime.date(TODAY.year, 3, 10)
+    with pytest.raises(DBAPIError):
+        async with pg_platform.database.session(TenantScope.of([county], [county])) as session:
+            await record(session, county, Fact("t.people", day, subject="p1"))
+            setting = await session.execute(text("SELECT current_setting('yinling.report_upkeep', true)"))
+            assert setting.scalar() in (None, "", "off")
+            # The same transaction, right after the upkeep: the city's rows are out of reach again.
+            updated = await session.execute(
+                text("UPDATE report_distinct SET value = 99 WHERE tenant_id = :t RETURNING value"), {"t": city}
+            )
+            assert updated.all() == []
+            await session.execute(
+                text("INSERT INTO report_distinct (tenant_id, metric, period, value) VALUES (:t, 'x', 'Y2026', 5)"),
+                {"t": city},
+            )
+    with pytest.raises(DBAPIError, match="outside the write scope"):
+        async with pg_platform.database.session(TenantScope.of([county], [county])) as session:
+            await record(session, other, Fact("t.people", day, subject="p1"))
+    async with pg_platform.database.session(TenantScope.system()) as session:
+        assert (await session.execute(select(ReportDistinct))).scalars().all() == []
 
 
 async def test_rollup_api_periods_errors_and_permissions(client: httpx.AsyncClient, world: dict[str, Any]) -> None:

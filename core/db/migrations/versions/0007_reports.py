@@ -7,7 +7,7 @@ Create Date: 2026-11-23 10:00:00
 Reads follow the usual tenant policy. ``report_sum`` is written only in the writer's tenant. The distinct
 tables keep rows at every ancestor of the tenant where a fact happened, so their write policy also accepts the
 transaction-local ``yinling.report_upkeep`` setting that :func:`core.reports.facts.record` raises around those
-two statements and lowers right after.
+two statements and lowers right after (since 0008 the function ``yinling_report_count`` does so, within one call).
 """
 
 from collections.abc import Sequence
