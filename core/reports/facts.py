@@ -10,7 +10,7 @@ which is how the suite proves the aggregates against a recount and how ``yinling
 
 Cost per call on PostgreSQL: one statement per kind of fact, whatever the number of facts. Summed facts are one
 upsert of ``report_sum`` rows at the writing tenant. Distinct facts are one call of the function
-``yinling_report_count`` (migration ``0008_report_upkeep``), which finds the tenant's ancestors in ``tenant.path``,
+``yinling_report_count`` (migration ``0009_report_upkeep``), which finds the tenant's ancestors in ``tenant.path``,
 upserts the subject rows at every level × month, quarter and year and moves the counters, all in one statement.
 Both statements have a fixed text (the facts travel as arrays), so the driver prepares each once per connection.
 On SQLite (the embedded mode, no row-level security) the same rows are written by portable upserts.
@@ -134,7 +134,7 @@ def changes(before: Iterable[Fact], after: Iterable[Fact]) -> list[Fact]:
 
 
 def _count_subjects_postgres(connection: Connection, tenant_id: int, steps: dict[tuple[str, str, str], int]) -> None:
-    """One call of ``yinling_report_count`` (migration ``0008_report_upkeep``) for all levels × periods.
+    """One call of ``yinling_report_count`` (migration ``0009_report_upkeep``) for all levels × periods.
 
     Why this is safe: the ancestors' rows of ``report_subject`` and ``report_distinct`` are writable only while
     ``yinling.report_upkeep`` is on. The function turns it on (transaction-local) just before its one upsert

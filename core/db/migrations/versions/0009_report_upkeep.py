@@ -1,7 +1,7 @@
 """Distinct-count upkeep in one statement: the function ``yinling_report_count``.
 
-Revision ID: 0008_report_upkeep
-Revises: 0007_reports
+Revision ID: 0009_report_upkeep
+Revises: 0008_member_account
 Create Date: 2026-11-24 09:00:00
 
 :func:`core.reports.facts.record` used to look up the writing tenant's path, raise the transaction-local
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008_report_upkeep"
-down_revision: str | Sequence[str] | None = "0007_reports"
+revision: str = "0009_report_upkeep"
+down_revision: str | Sequence[str] | None = "0008_member_account"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
