@@ -11,11 +11,13 @@ neither owns the tables nor bypasses RLS, so a query that escapes lock 1 still r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, false, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from core.db.base import TenantOwned, is_tenant_owned
@@ -80,6 +82,34 @@ def set_scope(session: Session, scope: TenantScope) -> None:
         conn = session.connection()
         if conn.dialect.name == "postgresql":
             _apply_settings(conn, scope)
+
+
+@asynccontextmanager
+async def widened(session: AsyncSession, *, read: Iterable[int] = (), write: Iterable[int] = ()) -> AsyncIterator[None]:
+    """Let this unit of work also read ``read`` and write ``write``, for the block only.
+
+    The one way to step outside the acting scope on purpose (a transfer's two sides, a city's template serving
+    its counties, an event for the county that owns a row): row-level security still applies, pending writes are
+    flushed before the scope narrows again, and nothing happens when the scope already covers the tenants. On an
+    error the caller's transaction is rolled back, which drops the transaction-local settings as well, so only
+    the session's record of the scope is put back then.
+    """
+    before = get_scope(session.sync_session) or TenantScope()
+    more_read, more_write = frozenset(read), frozenset(write)
+    if before.everything or (more_read <= before.read and more_write <= before.write):
+        yield
+        return
+    wider = TenantScope(read=before.read | more_read, write=before.write | more_write)
+    await session.flush()
+    # set_scope rewrites the transaction's PostgreSQL settings at once: run it where the session may do IO.
+    await session.run_sync(lambda s: set_scope(s, wider))
+    try:
+        yield
+        await session.flush()
+    except BaseException:
+        session.sync_session.info[SCOPE_KEY] = before
+        raise
+    await session.run_sync(lambda s: set_scope(s, before))
 
 
 def _apply_settings(connection: Any, scope: TenantScope) -> None:

@@ -76,6 +76,14 @@ async def account_of(session: AsyncSession, member: Member) -> LinkedAccount | N
     return LinkedAccount(*row) if row else None
 
 
+async def _link_row(session: AsyncSession, tenant_id: int, member_id: uuid.UUID) -> MemberAccount | None:
+    return (
+        await session.execute(
+            select(MemberAccount).where(MemberAccount.tenant_id == tenant_id, MemberAccount.member_id == member_id)
+        )
+    ).scalar_one_or_none()
+
+
 async def link(session: AsyncSession, member: Member, username: str, *, by: str) -> LinkedAccount:
     """Link ``username`` to ``member`` (replacing an earlier link of this member) and grant the ``member`` role."""
     if member.status != "active":
@@ -83,13 +91,7 @@ async def link(session: AsyncSession, member: Member, username: str, *, by: str)
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None or not user.is_active:
         raise ACCOUNT_NOT_FOUND.error(field="username", username=username)
-    current = (
-        await session.execute(
-            select(MemberAccount).where(
-                MemberAccount.tenant_id == member.tenant_id, MemberAccount.member_id == member.id
-            )
-        )
-    ).scalar_one_or_none()
+    current = await _link_row(session, member.tenant_id, member.id)
     if current is not None and current.user_id == user.id:
         return LinkedAccount(user.username, user.display_name, current.linked_at, current.linked_by)
     if current is not None:
@@ -107,13 +109,7 @@ async def link(session: AsyncSession, member: Member, username: str, *, by: str)
 
 async def unlink(session: AsyncSession, member: Member) -> bool:
     """Remove the member's link and the ``member`` role it gave; False when there was none."""
-    current = (
-        await session.execute(
-            select(MemberAccount).where(
-                MemberAccount.tenant_id == member.tenant_id, MemberAccount.member_id == member.id
-            )
-        )
-    ).scalar_one_or_none()
+    current = await _link_row(session, member.tenant_id, member.id)
     if current is None:
         return False
     grants = await session.execute(
@@ -160,22 +156,16 @@ async def move_with_member(session: AsyncSession, member_id: uuid.UUID, origin_i
     Core statements under the transfer's widened scope (both tenants), like the hand-over itself; the receiving
     tenant's member row must exist already (the link's foreign key points at it).
     """
-    user_id = (
-        await session.execute(
-            select(MemberAccount.user_id).where(
-                MemberAccount.tenant_id == origin_id, MemberAccount.member_id == member_id
-            )
-        )
-    ).scalar_one_or_none()
-    if user_id is None:
-        return
     linked = (
         await session.execute(
-            select(MemberAccount.linked_at, MemberAccount.linked_by).where(
+            select(MemberAccount.user_id, MemberAccount.linked_at, MemberAccount.linked_by).where(
                 MemberAccount.tenant_id == origin_id, MemberAccount.member_id == member_id
             )
         )
-    ).one()
+    ).first()
+    if linked is None:
+        return
+    user_id, linked_at, linked_by = linked
     await session.execute(
         delete(MemberAccount)
         .where(MemberAccount.tenant_id == origin_id, MemberAccount.member_id == member_id)
@@ -183,7 +173,7 @@ async def move_with_member(session: AsyncSession, member_id: uuid.UUID, origin_i
     )
     await session.execute(
         insert(MemberAccount).values(
-            tenant_id=target_id, member_id=member_id, user_id=user_id, linked_at=linked[0], linked_by=linked[1]
+            tenant_id=target_id, member_id=member_id, user_id=user_id, linked_at=linked_at, linked_by=linked_by
         )
     )
     await session.execute(

@@ -57,7 +57,7 @@ from uuid_utils.compat import uuid7
 from core.audit.models import AuditEntry
 from core.audit.recorder import REDACTED, arecord
 from core.db.base import utcnow
-from core.db.scope import SCOPE_KEY, TenantScope, get_scope, set_scope
+from core.db.scope import widened
 from core.errors import ErrorSpec
 from core.events.outbox import emit
 from core.orgs import service as orgs
@@ -243,20 +243,8 @@ async def _sides(session: AsyncSession, *tenant_ids: int) -> AsyncIterator[None]
     flushed before it narrows again. On an error the transaction is rolled back by the caller, which also drops
     the transaction-local settings, so only the session's record of the scope is restored then.
     """
-    before = get_scope(session.sync_session) or TenantScope()
-    extra = frozenset(tenant_ids)
-    if before.everything or (extra <= before.read and extra <= before.write):
+    async with widened(session, read=tenant_ids, write=tenant_ids):
         yield
-        return
-    widened = TenantScope(read=before.read | extra, write=before.write | extra)
-    await session.run_sync(lambda s: set_scope(s, widened))
-    try:
-        yield
-        await session.flush()
-    except BaseException:
-        session.sync_session.info[SCOPE_KEY] = before
-        raise
-    await session.run_sync(lambda s: set_scope(s, before))
 
 
 # --- requesting -----------------------------------------------------------------------------------------

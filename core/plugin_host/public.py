@@ -12,7 +12,7 @@ PUBLIC_API: dict[str, str] = {
     "core.errors": "ErrorSpec / AppError (stable code + Chinese message), request_language, zh_validation_message",
     "core.db.base": "Base, Entity, TenantOwned, utcnow: the tables of a plugin",
     "core.db.rls": "enable_tenant_rls / disable_tenant_rls in a plugin's migrations",
-    "core.db.scope": "TenantScope, get_scope/set_scope: widening a read to named tenants, explicitly and briefly",
+    "core.db.scope": "TenantScope, widened(session, read=…, write=…): stepping outside the acting scope, briefly",
     "core.identity.access": "Acting, provide_acting, current_principal, platform_of in routes and pages",
     "core.identity.roles": "Role and the core's permission names",
     "core.identity.principal": "Principal and MemberLink (principal.member: the person's own record)",

@@ -17,17 +17,17 @@ CHECK_TIMEOUT = 3.0
 _LABELS_ZH = {"database": "数据库", "cache": "缓存", "storage": "文件存储", "identity": "统一身份认证"}
 
 
-_expected_heads: dict[str, frozenset[str]] = {}
+_expected_heads: frozenset[str] | None = None
 
 
 def expected_heads(platform: Platform) -> frozenset[str]:
     """The Alembic heads of the core and every installed plugin (read once: the code does not change under us)."""
-    key = "heads"
-    if key not in _expected_heads:
+    global _expected_heads
+    if _expected_heads is None:
         from core.db.migrate import heads
 
-        _expected_heads[key] = frozenset(heads(platform.settings))
-    return _expected_heads[key]
+        _expected_heads = frozenset(heads(platform.settings))
+    return _expected_heads
 
 
 class SchemaBehind(Exception):

@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.scope import TenantScope, get_scope, set_scope
+from core.db.scope import widened
 from core.errors import ErrorSpec
 from core.storage.base import ObjectStore
 from core.storage.models import StoredFile
@@ -174,12 +174,7 @@ async def template_in_force(
     one query and narrowed again at once; writes are never widened.
     """
     lineage = [node.id for node in tree.lineage(tenant_id)]
-    sync = session.sync_session
-    scope = get_scope(sync) or TenantScope()
-    widened = TenantScope(read=scope.read | set(lineage), write=scope.write, everything=scope.everything)
-    await session.flush()
-    await session.run_sync(lambda s: set_scope(s, widened))
-    try:
+    async with widened(session, read=lineage):
         rows = (
             await session.execute(
                 select(AgreementTemplate, StoredFile)
@@ -192,8 +187,6 @@ async def template_in_force(
                 .where(AgreementTemplate.tenant_id.in_(lineage), AgreementTemplate.kind == "agreement")
             )
         ).all()
-    finally:
-        await session.run_sync(lambda s: set_scope(s, scope))
     by_tenant = {template.tenant_id: (template, stored) for template, stored in rows}
     for candidate in reversed(lineage):  # nearest first
         if candidate in by_tenant:

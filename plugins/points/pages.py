@@ -84,6 +84,14 @@ async def _members(session: AsyncSession, tenant_id: int) -> list[Member]:
     return list(rows.scalars())
 
 
+async def _own(request: Request[Any, Any, Any], acting: Acting, session: AsyncSession) -> Member:
+    """The signed-in person's own record in this tenant (账号关联), or the page that says whom to ask."""
+    member = await own_member(session, current_principal(request))
+    if member is None or member.tenant_id != acting.tenant.id:
+        raise NOT_LINKED.error()
+    return member
+
+
 def _uuid(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
@@ -563,9 +571,7 @@ class PointsPages(Controller):
         errors: dict[str, str] | None = None,
         notice: str | None = None,
     ) -> Template:
-        member = await own_member(session, current_principal(request))
-        if member is None or member.tenant_id != acting.tenant.id:
-            raise NOT_LINKED.error()
+        member = await _own(request, acting, session)
         summary = await service.member_summary(session, settings, member.id, None)
         mine = str(member.id)
         listed: list[dict[str, Any]] = []
@@ -627,9 +633,7 @@ class PointsPages(Controller):
         """The person raises an objection to a publication that lists them; staff follow it on the ranking page."""
         settings = effective(plugin_settings)
         values = {k: str(v).strip() for k, v in data.items() if not k.startswith("_")}
-        member = await own_member(db_session, current_principal(request))
-        if member is None or member.tenant_id != acting.tenant.id:
-            raise NOT_LINKED.error()
+        member = await _own(request, acting, db_session)
         publication_id = _uuid(values.get("publication_id"))
         text = values.get("text", "")
         lang = request_language(request)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.scope import TenantScope, get_scope, set_scope
+from core.db.scope import TenantScope, widened
 from core.errors import ErrorSpec
 from core.events.outbox import emit
 from core.orgs.models import Member
@@ -991,20 +991,8 @@ async def emit_for_expert(session: AsyncSession, assignment: Assignment, name: s
     For a sibling county's expert the request session may not write there: its write scope is widened by that one
     tenant for this one outbox row and narrowed again at once (reads are not widened).
     """
-    sync = session.sync_session
-    scope = get_scope(sync) or TenantScope()
-    tenant_id = assignment.expert_tenant_id
-    if scope.can_write(tenant_id):
-        await emit(session, tenant_id=tenant_id, name=name, payload=payload, source=PLUGIN_NAME)
-        return
-    await session.flush()
-    widened = TenantScope(read=scope.read, write=scope.write | {tenant_id}, everything=scope.everything)
-    # set_scope rewrites the transaction's PostgreSQL settings at once: run it where the session may do IO.
-    await session.run_sync(lambda s: set_scope(s, widened))
-    try:
-        await emit(session, tenant_id=tenant_id, name=name, payload=payload, source=PLUGIN_NAME)
-    finally:
-        await session.run_sync(lambda s: set_scope(s, scope))
+    async with widened(session, write=[assignment.expert_tenant_id]):
+        await emit(session, tenant_id=assignment.expert_tenant_id, name=name, payload=payload, source=PLUGIN_NAME)
 
 
 async def record_service(
